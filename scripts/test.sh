@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): set-up, static checks, unit tests, then the
+# integration tests that start real ovsdb-server / OVS / OVN / FRR inside namespaces they create.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== typecheck"; npx --no-install tsc --noEmit -p .
+echo "== lint";      npx --no-install biome check .
+echo "== tests"
+# One node:test run so CI reads a single summary. Integration files serialise on their own daemons.
+exec node --import tsx --test --test-concurrency=2 --test-timeout=300000 \
+  'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'

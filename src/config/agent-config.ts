@@ -1,0 +1,53 @@
+/**
+ * The resolved agent configuration: what every other module receives. Loading (INI as upstream
+ * writes it, our YAML, defaults, validation with zod) lives in src/config/load.ts; option names
+ * follow the upstream Python ovn-bgp-agent where the concept is the same.
+ */
+export interface AgentConfig {
+  /** Seconds between full reconciles (upstream: reconcile_interval, default 300). */
+  readonly reconcile_interval: number;
+  readonly expose_tenant_networks: boolean;
+  readonly expose_ipv6_gua_tenant_networks: boolean;
+  /** "ip" (each tenant VM IP is advertised) or "subnet" (the tenant subnet is advertised). */
+  readonly advertisement_method_tenant_networks: "ip" | "subnet";
+  /** Neutron address scope ids; when non-empty, only tenant subnets in these scopes are exposed. */
+  readonly address_scopes: readonly string[];
+  readonly bgp_AS: number;
+  readonly bgp_router_id?: string;
+  /** The dummy device that holds advertised /32 and /128 in the "vrf" layout. */
+  readonly bgp_nic: string;
+  readonly bgp_vrf: string;
+  /** Table of the VRF ("vrf" layout) or the table FRR imports ("table" layout). */
+  readonly bgp_vrf_table_id: number;
+  /** How advertised IPs reach FRR. */
+  readonly announce_via: "vrf" | "table";
+  /** Local Open_vSwitch DB. */
+  readonly ovsdb_connection: string;
+  /** Priority of the agent's `ip rule`s (the seed shows 32000). */
+  readonly ip_rule_priority: number;
+  /** Route protocol number that marks the agent's routes (and rules, neighbours) as its own. */
+  readonly route_protocol: number;
+  /** First routing table id for provider bridges; bridge i (0-based, in mapping order) gets base + i. */
+  readonly bridge_table_base: number;
+  /** Where bridge table names are registered (a drop-in; the main rt_tables file is never edited). */
+  readonly rt_tables_dropin: string;
+  /** Cookie of the agent's OpenFlow flows on provider bridges. */
+  readonly flow_cookie: number;
+  /** Priority of those flows. */
+  readonly flow_priority: number;
+  /** Directory of FRR's vty sockets (`vtysh --vty_socket`). */
+  readonly frr_vty_socket_dir: string;
+  /** Prometheus metrics listen address ("127.0.0.1:9797"); empty disables. */
+  readonly metrics_listen: string;
+  readonly ovn: OvnConfig;
+}
+
+export interface OvnConfig {
+  /** Falls back to the local Open_vSwitch external_ids:ovn-remote. */
+  readonly ovn_sb_connection?: string;
+  readonly ovn_sb_private_key?: string;
+  readonly ovn_sb_certificate?: string;
+  readonly ovn_sb_ca_cert?: string;
+  /** Falls back to the local Open_vSwitch external_ids:system-id. */
+  readonly chassis_name?: string;
+}

@@ -1,0 +1,70 @@
+/**
+ * The single child-process seam. Every external program the agent runs (ip, ovs-ofctl, vtysh, sysctl
+ * writers excepted) goes through `run`: argv only (never a shell), optional stdin, optional network
+ * namespace (`ip netns exec NS …`). Tests wrap it to inject failures.
+ */
+import { spawn } from "node:child_process";
+
+export interface ExecRequest {
+  readonly argv: readonly string[];
+  readonly stdin?: string;
+  /** Run inside this named network namespace (via `ip netns exec`). */
+  readonly netns?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type Exec = (req: ExecRequest) => Promise<ExecResult>;
+
+export class ExecError extends Error {
+  readonly code = "EXEC_FAILED";
+  constructor(
+    readonly argv: readonly string[],
+    readonly result: ExecResult,
+  ) {
+    super(`${argv.join(" ")} exited ${result.code}: ${result.stderr.trim().slice(0, 2000)}`);
+  }
+}
+
+export const run: Exec = (req) =>
+  new Promise((resolve, reject) => {
+    const argv = req.netns ? ["ip", "netns", "exec", req.netns, ...req.argv] : [...req.argv];
+    const [cmd, ...args] = argv;
+    if (!cmd) {
+      reject(new Error("exec: empty argv"));
+      return;
+    }
+    const child = spawn(cmd, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: req.env ? { ...process.env, ...req.env } : process.env,
+      timeout: req.timeoutMs ?? 30_000,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8") + (signal ? `\n(killed by ${signal})` : ""),
+      });
+    });
+    child.stdin.on("error", () => {}); // EPIPE when the program exits before reading stdin
+    child.stdin.end(req.stdin ?? "");
+  });
+
+/** `run`, but a non-zero exit is an ExecError. */
+export async function runOk(req: ExecRequest, exec: Exec = run): Promise<ExecResult> {
+  const res = await exec(req);
+  if (res.code !== 0)
+    throw new ExecError(req.netns ? ["ip", "netns", "exec", req.netns, ...req.argv] : req.argv, res);
+  return res;
+}
