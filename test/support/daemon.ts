@@ -21,7 +21,7 @@
  *   Signals go to our PID only, never by name.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { atExit } from "./netns.ts";
 import { makeTempDir, removeTempDir } from "./temp-dir.ts";
@@ -86,6 +86,8 @@ export class Daemon implements DaemonPaths {
   private exitedFlag = true;
   private exitWaiters: Array<() => void> = [];
   private unregisterExitHook: (() => void) | undefined;
+  /** Size of the log file when the current incarnation started (see `logSinceStart`). */
+  private logStartOffset = 0;
   /** How the last foreground incarnation ended, e.g. "code 1" or "signal SIGKILL". */
   lastExit: string | undefined;
 
@@ -128,12 +130,22 @@ export class Daemon implements DaemonPaths {
     return `--- ${this.logFile} (tail)\n${tailOf(this.logFile, lines)}\n--- ${this.outFile} (tail)\n${tailOf(this.outFile, lines)}`;
   }
 
+  /** What the current incarnation has written to the log file so far ("" if nothing). */
+  logSinceStart(): string {
+    try {
+      return readFileSync(this.logFile).subarray(this.logStartOffset).toString("utf8");
+    } catch {
+      return "";
+    }
+  }
+
   /** Spawn and wait until ready. Throws DaemonStartError (with log tail) if it dies or is not ready in time. */
   async start(): Promise<void> {
     if (this.running()) throw new Error(`${this.name}: already running (pid ${this.currentPid})`);
     const argv = this.argv;
     const [cmd, ...args] = argv;
     if (!cmd) throw new Error(`${this.name}: empty argv`);
+    this.logStartOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const out = openSync(this.outFile, "a");
     let spawnError: Error | undefined;
     const child = spawn(cmd, args, {
@@ -199,15 +211,15 @@ export class Daemon implements DaemonPaths {
         { what: `${this.name} ready`, timeoutMs: this.opts.readyTimeoutMs ?? 20_000, intervalMs: 50 },
       );
     } catch (err) {
-      const why = (err as Error).message;
       await this.kill("SIGKILL").catch(() => {});
-      throw this.startError(argv, why);
+      throw this.startError(argv, (err as Error).message, err);
     }
   }
 
-  private startError(argv: readonly string[], why: string): DaemonStartError {
+  private startError(argv: readonly string[], why: string, cause?: unknown): DaemonStartError {
     return new DaemonStartError(
       `${this.name} failed to start (${why}): ${argv.join(" ")}\n${this.logTail()}`,
+      { cause },
     );
   }
 
