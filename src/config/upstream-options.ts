@@ -1,0 +1,122 @@
+/**
+ * Upstream ovn-bgp-agent options this agent accepts but does not implement. An upstream config file must
+ * load unchanged (drop-in replacement), so these are never errors: the loader warns, listing them, and
+ * moves on. Anything neither implemented nor listed here is "unknown" (usually a typo) and also warned.
+ *
+ * Sources: upstream `ovn_bgp_agent/config.py` (groups DEFAULT, agent, ovn, local_ovn_cluster) and the
+ * oslo libraries it registers (oslo.log in DEFAULT, oslo.concurrency, oslo.privsep).
+ */
+import { DEFAULT_GROUP } from "./sources.ts";
+
+/** Upstream [DEFAULT] options for features this agent does not have (EVPN, NB driver, tuning knobs). */
+const UPSTREAM_DEFAULT_UNIMPLEMENTED = new Set([
+  "frr_reconcile_interval",
+  "require_snat_disabled_for_tenant_networks",
+  "ovsdb_connection_timeout",
+  "evpn_local_ip",
+  "evpn_nic",
+  "evpn_udp_dstport",
+  "clear_vrf_routes_on_startup",
+  // NB-driver options, which upstream also reads from [DEFAULT] (deprecated_group).
+  "ovn_nb_connection",
+  "ovn_nb_private_key",
+  "ovn_nb_certificate",
+  "ovn_nb_ca_cert",
+]);
+
+/**
+ * oslo.log registers these in [DEFAULT]; our logging is configured with --log-level/--log-format, and the
+ * log goes to stderr (journald adds timestamps and rotation).
+ */
+const OSLO_LOG_OPTIONS = new Set([
+  "debug",
+  "verbose",
+  "log_config_append",
+  "log_date_format",
+  "log_file",
+  "log_dir",
+  "watch_log_file",
+  "use_syslog",
+  "use_journal",
+  "syslog_log_facility",
+  "use_json",
+  "use_stderr",
+  "use_eventlog",
+  "log_color",
+  "log_rotate_interval",
+  "log_rotate_interval_type",
+  "max_logfile_count",
+  "max_logfile_size_mb",
+  "log_rotation_type",
+  "logging_context_format_string",
+  "logging_default_format_string",
+  "logging_debug_format_suffix",
+  "logging_exception_prefix",
+  "logging_user_identity_format",
+  "default_log_levels",
+  "publish_errors",
+  "instance_format",
+  "instance_uuid_format",
+  "rate_limit_interval",
+  "rate_limit_burst",
+  "rate_limit_except_level",
+  "fatal_deprecations",
+]);
+
+/**
+ * Options whose upstream *default* value is what this agent does, so writing that value is not worth a
+ * warning; any other value selects a mode this agent does not have.
+ */
+const ACCEPTED_VALUES: ReadonlyMap<string, string> = new Map([
+  // The Southbound driver, which is what this agent reimplements.
+  ["driver", "ovn_bgp_driver"],
+  // Kernel routing in the default namespace; the EVPN and local-OVN-cluster methods are not implemented.
+  ["exposing_method", "underlay"],
+]);
+
+/** Upstream [ovn] options for the NB driver. */
+const UPSTREAM_OVN_UNIMPLEMENTED = new Set([
+  "ovn_nb_connection",
+  "ovn_nb_private_key",
+  "ovn_nb_certificate",
+  "ovn_nb_ca_cert",
+]);
+
+/** Whole groups upstream (or its oslo libraries) reads that mean nothing here. */
+function isUpstreamGroup(group: string): boolean {
+  return (
+    group === "agent" || // root_helper, root_helper_daemon, use_helper_for_ns_read: we need no rootwrap
+    group === "local_ovn_cluster" || // exposing_method=ovn
+    group === "oslo_concurrency" ||
+    group === "privsep" ||
+    group.startsWith("privsep_")
+  );
+}
+
+export type UpstreamVerdict =
+  /** Upstream option set to the value this agent implements anyway: silently accepted. */
+  | { readonly kind: "accepted" }
+  /** Upstream option (or value) not implemented: warn. `logging` marks oslo.log options for the hint. */
+  | { readonly kind: "unsupported"; readonly label: string; readonly logging: boolean }
+  | { readonly kind: "unknown" };
+
+/** Judges an option that is not in the implemented set. */
+export function judgeUnimplemented(group: string, key: string, value: unknown): UpstreamVerdict {
+  if (group === DEFAULT_GROUP) {
+    const accepted = ACCEPTED_VALUES.get(key);
+    if (accepted !== undefined) {
+      const written = typeof value === "string" ? value.trim() : value;
+      return written === accepted
+        ? { kind: "accepted" }
+        : { kind: "unsupported", label: `${key}=${String(written)}`, logging: false };
+    }
+    if (UPSTREAM_DEFAULT_UNIMPLEMENTED.has(key)) return { kind: "unsupported", label: key, logging: false };
+    if (OSLO_LOG_OPTIONS.has(key)) return { kind: "unsupported", label: key, logging: true };
+    return { kind: "unknown" };
+  }
+  if (group === "ovn" && UPSTREAM_OVN_UNIMPLEMENTED.has(key)) {
+    return { kind: "unsupported", label: `ovn.${key}`, logging: false };
+  }
+  if (isUpstreamGroup(group)) return { kind: "unsupported", label: `${group}.${key}`, logging: false };
+  return { kind: "unknown" };
+}
