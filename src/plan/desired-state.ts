@@ -165,6 +165,8 @@ export interface KernelState {
   readonly neighbours: readonly NeighbourSpec[];
   readonly ndpProxies: readonly NdpProxySpec[];
   readonly sysctls: readonly SysctlSpec[];
+  /** Names for the bridge/announce tables (the rt_tables drop-in); absent: the applier leaves the file alone. */
+  readonly routingTables?: readonly RoutingTableSpec[];
 }
 
 function uniqueBy<T>(items: Iterable<T>, key: (t: T) => string): T[] {
@@ -193,5 +195,6 @@ export function flattenPlan(state: DesiredState): KernelState {
       keyNdpProxy,
     ),
     sysctls: uniqueBy(state.sysctls, (s) => s.key),
+    routingTables: uniqueBy(state.routingTables, (t) => String(t.id)),
   };
 }
