@@ -1,0 +1,145 @@
+/**
+ * Carrying out a diff: all iproute2 ops go into ONE `ip -force -batch -` (plus one `ip -6 -force
+ * -batch -` when IPv6 rules change, and one for devices when they change: see KernelChannel), sysctls into one write, drop-in files atomically. Every op gets
+ * its own result: the batch's "Command failed -:LINE" messages are mapped back to the op that owns
+ * the line, so a partial failure says exactly what is and is not installed.
+ *
+ * Deleting something that is already gone is success (the upstream agent left a route behind
+ * because deleting a missing neighbour raised): a delete line whose error means "no such object"
+ * counts as done.
+ */
+import type { Exec } from "../exec.ts";
+import { unsupportedLinkMessage } from "./diff.ts";
+import { writeAtomic } from "./dropin-files.ts";
+import { runWriteBatch } from "./ip-batch.ts";
+import { isUnsupportedKindError } from "./link.ts";
+import type { SysctlIo } from "./sysctl.ts";
+import type { ApplyItem, ApplyReport, KernelOp, KernelOps } from "./types.ts";
+
+export interface ApplyContext {
+  readonly exec: Exec;
+  readonly netns?: string;
+  readonly sysctl: SysctlIo;
+}
+
+export interface ApplyOutcome {
+  readonly report: ApplyReport;
+  /** Link kinds the kernel refused to create in this run. */
+  readonly unsupportedLinkKinds: ReadonlySet<string>;
+}
+
+/** Error texts that mean "the object is not there": success for a delete. */
+const GONE =
+  /No such file or directory|No such process|Cannot find device|[Aa]ddress not found|Cannot assign requested address/;
+
+const isDeleteLine = (line: string): boolean => /^\S+ del\b/.test(line);
+
+/** Lay the ops' lines out in one batch text, remembering which op owns each line. */
+export function layoutBatch(ops: readonly KernelOp[]): { text: string; lines: string[]; owner: number[] } {
+  const lines: string[] = [];
+  const owner: number[] = [];
+  ops.forEach((op, i) => {
+    for (const l of op.lines) {
+      lines.push(l);
+      owner.push(i);
+    }
+  });
+  return { text: lines.length ? `${lines.join("\n")}\n` : "", lines, owner };
+}
+
+export async function applyKernelOps(plan: KernelOps, ctx: ApplyContext): Promise<ApplyOutcome> {
+  const errors = new Map<KernelOp, string[]>();
+  const addError = (op: KernelOp, e: string) => {
+    const list = errors.get(op);
+    if (list) list.push(e);
+    else errors.set(op, [e]);
+  };
+  let processes = 0;
+  const ns = ctx.netns ? { netns: ctx.netns } : {};
+  const batches = { link: "", ip: "", ip6: "" };
+
+  for (const channel of ["link", "ip", "ip6"] as const) {
+    const ops = plan.ops.filter((o) => o.channel === channel);
+    const { text, lines, owner } = layoutBatch(ops);
+    batches[channel] = text;
+    if (lines.length === 0) continue;
+    processes++;
+    let lineErrors: ReadonlyMap<number, string>;
+    try {
+      lineErrors = (await runWriteBatch(ctx.exec, lines, channel === "ip6" ? { ...ns, family: 6 } : ns))
+        .lineErrors;
+    } catch (e) {
+      const reason = `could not run ip: ${(e as Error).message}`;
+      lineErrors = new Map(lines.map((_, i) => [i + 1, reason]));
+    }
+    for (const [n, err] of lineErrors) {
+      const line = lines[n - 1];
+      const op = ops[owner[n - 1] ?? -1];
+      if (line === undefined || op === undefined) continue;
+      if (isDeleteLine(line) && GONE.test(err)) continue;
+      const hint = /File exists/.test(err) ? " (an object that is not ours already holds this key)" : "";
+      addError(op, `"${line}": ${err}${hint}`);
+    }
+  }
+
+  const sysctlOps = plan.ops.filter((o) => o.channel === "sysctl" && o.sysctl);
+  if (sysctlOps.length > 0) {
+    const entries = sysctlOps.map((o) => ({ path: o.sysctl?.path ?? "", value: o.sysctl?.value ?? "" }));
+    try {
+      const res = await ctx.sysctl.write(entries);
+      processes += res.processes;
+      for (const o of sysctlOps) {
+        const e = res.errors.get(o.sysctl?.path ?? "");
+        if (e !== undefined) addError(o, e);
+      }
+    } catch (e) {
+      for (const o of sysctlOps) addError(o, (e as Error).message);
+    }
+  }
+
+  for (const o of plan.ops) {
+    if (o.channel !== "file" || !o.file) continue;
+    try {
+      await writeAtomic(o.file.path, o.file.content);
+    } catch (e) {
+      addError(o, (e as Error).message);
+    }
+  }
+
+  const unsupported = new Set<string>();
+  const items: ApplyItem[] = plan.ops.map((o) => {
+    const errs = errors.get(o);
+    if (!errs) return { kind: o.kind, key: o.key, op: o.op, ok: true };
+    if (o.kind === "link" && o.linkKind && o.op !== "del" && errs.some(isUnsupportedKindError))
+      unsupported.add(o.linkKind);
+    return { kind: o.kind, key: o.key, op: o.op, ok: false, error: errs.join("; ") };
+  });
+  for (const bl of plan.blocked)
+    items.push({ kind: bl.kind, key: bl.key, op: bl.op, ok: false, error: bl.error });
+
+  const problems = [...plan.problems];
+  if (unsupported.size > 0) {
+    const msg = unsupportedLinkMessage(unsupported);
+    if (!problems.includes(msg)) problems.push(msg);
+  }
+  const count = (p: (i: ApplyItem) => boolean) => items.filter(p).length;
+  const opItems = items.slice(0, plan.ops.length);
+  return {
+    report: {
+      items,
+      counts: {
+        ops: plan.ops.length,
+        ok: count((i) => i.ok),
+        failed: opItems.filter((i) => !i.ok).length,
+        blocked: plan.blocked.length,
+        add: plan.ops.filter((o) => o.op === "add").length,
+        del: plan.ops.filter((o) => o.op === "del").length,
+        replace: plan.ops.filter((o) => o.op === "replace").length,
+      },
+      problems,
+      processes,
+      batches,
+    },
+    unsupportedLinkKinds: unsupported,
+  };
+}

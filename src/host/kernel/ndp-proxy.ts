@@ -1,0 +1,37 @@
+/**
+ * IPv6 NDP proxy entries (`ip -6 neigh … proxy`), owned through `protocol <route_protocol>`.
+ * Note: the kernel sends no netlink notification when a proxy entry is deleted, so the drift
+ * watcher cannot see that; the periodic resync restores them.
+ */
+import { keyNdpProxy, type NdpProxySpec } from "../../plan/desired-state.ts";
+import { isRecord, num, str } from "./ip-batch.ts";
+import type { ObservedNdpProxy } from "./types.ts";
+import { canonicalIp, checkIfName, checkIp } from "./validate.ts";
+
+/** Parse `ip -N -j neigh show proxy` (IPv4 proxy entries are ignored: the agent makes none). */
+export function parseNdpProxies(json: readonly unknown[]): ObservedNdpProxy[] {
+  const out: ObservedNdpProxy[] = [];
+  for (const o of json) {
+    if (!isRecord(o)) continue;
+    const ip = canonicalIp(str(o, "dst") ?? "");
+    const dev = str(o, "dev");
+    if (ip === undefined || dev === undefined || !ip.includes(":")) continue;
+    out.push({ dev, ip, protocol: num(o, "protocol") ?? 0 });
+  }
+  return out;
+}
+
+export const desiredNdpProxyKey = keyNdpProxy;
+export const observedNdpProxyKey = (n: ObservedNdpProxy): string => `${n.dev}|${n.ip}`;
+
+export function checkNdpProxy(n: NdpProxySpec): NdpProxySpec {
+  return { dev: checkIfName(n.dev), ip: checkIp(n.ip, 6) };
+}
+
+export function ndpProxyAddLine(n: NdpProxySpec, protocol: number): string {
+  return `neigh add proxy ${n.ip} dev ${n.dev} protocol ${protocol}`;
+}
+
+export function ndpProxyDelLine(n: NdpProxySpec): string {
+  return `neigh del proxy ${n.ip} dev ${n.dev}`;
+}
