@@ -68,3 +68,67 @@ export async function runOk(req: ExecRequest, exec: Exec = run): Promise<ExecRes
     throw new ExecError(req.netns ? ["ip", "netns", "exec", req.netns, ...req.argv] : req.argv, res);
   return res;
 }
+
+/** A long-lived child (e.g. `ip monitor`): its stdout as lines, its end, and a kill by PID. */
+export interface StreamingChild {
+  readonly pid: number | undefined;
+  /** Ends the child (SIGTERM to its PID); safe to call twice. */
+  kill(): void;
+}
+
+export interface StreamingRequest {
+  readonly argv: readonly string[];
+  readonly netns?: string;
+  onLine(line: string): void;
+  /** Called once when the child has exited (or could not start). */
+  onExit(code: number | null, signal: NodeJS.Signals | null, stderr: string): void;
+}
+
+export type SpawnStreaming = (req: StreamingRequest) => StreamingChild;
+
+/** Start a long-lived child with no timeout; `ip netns exec` execs in place, so the PID is the program's. */
+export const spawnStreaming: SpawnStreaming = (req) => {
+  const argv = req.netns ? ["ip", "netns", "exec", req.netns, ...req.argv] : [...req.argv];
+  const [cmd, ...args] = argv;
+  if (!cmd) throw new Error("exec: empty argv");
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let buf = "";
+  let err = "";
+  let exited = false;
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    buf += chunk;
+    let nl = buf.indexOf("\n");
+    while (nl >= 0) {
+      req.onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf("\n");
+    }
+  });
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    err = (err + chunk).slice(-2000);
+  });
+  const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+    if (exited) return;
+    exited = true;
+    req.onExit(code, signal, err);
+  };
+  child.on("error", (e) => {
+    err += String(e.message);
+    finish(null, null);
+  });
+  child.on("close", finish);
+  return {
+    pid: child.pid,
+    kill: () => {
+      if (!exited && child.pid !== undefined) {
+        try {
+          process.kill(child.pid, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  };
+};
