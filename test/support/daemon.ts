@@ -70,6 +70,17 @@ function tailOf(path: string, lines: number): string {
   return text.split("\n").slice(-lines).join("\n");
 }
 
+/** True if `pid` exists and is not a zombie (a daemonized process is reaped by init, maybe late). */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
 /** A started daemon. All paths are absolute. */
 export class Daemon implements DaemonPaths {
   readonly name: string;
@@ -117,12 +128,7 @@ export class Daemon implements DaemonPaths {
   running(): boolean {
     if (this.currentPid === 0) return false;
     if (!this.opts.daemonizes) return !this.exitedFlag;
-    try {
-      process.kill(this.currentPid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return pidAlive(this.currentPid);
   }
 
   /** Last `lines` lines of the log file and of stdout/stderr, for error messages. */
@@ -153,7 +159,9 @@ export class Daemon implements DaemonPaths {
       env: this.opts.env ? { ...process.env, ...this.opts.env } : process.env,
     });
     closeSync(out);
-    child.unref();
+    // A foreground daemon must not keep the test process alive (the exit hook kills it); a daemonizing
+    // launcher stays referenced until it exits, or awaiting it would let the event loop drain.
+    if (!this.opts.daemonizes) child.unref();
     this.child = child;
     this.exitedFlag = false;
     const launcherExit = new Promise<number | null>((resolve) => {

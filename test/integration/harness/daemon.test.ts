@@ -1,22 +1,14 @@
 /** The generic daemon manager: failed starts explain themselves, stop/kill act on our PID, netns isolation. */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { DaemonStartError, startDaemon } from "../../support/daemon.ts";
+import { runOk } from "../../../src/host/exec.ts";
+import { DaemonStartError, pidAlive, startDaemon } from "../../support/daemon.ts";
 import { createNetns, netnsUnavailable } from "../../support/netns.ts";
 import { type OvsdbServer, startOvsdbServer, vsctl } from "../../support/ovsdb-server.ts";
 import { tcpAccepts, unixSocketAccepts } from "../../support/ports.ts";
 import { makeTempDir } from "../../support/temp-dir.ts";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("daemon harness", () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -58,16 +50,47 @@ describe("daemon harness", () => {
     const d = await startDaemon({ name: "sleeper", argv: ["sleep", "600"] });
     cleanups.push(() => d.stop());
     const first = d.pid;
-    assert.ok(alive(first));
+    assert.ok(pidAlive(first));
     await d.kill("SIGSTOP");
     assert.ok(d.running(), "SIGSTOP does not end it");
     await d.stop(); // must continue a stopped process for SIGTERM to land
-    assert.equal(alive(first), false);
+    assert.equal(pidAlive(first), false);
     await d.restart();
     assert.notEqual(d.pid, first);
     await d.kill("SIGKILL");
     assert.equal(d.running(), false);
     assert.match(d.lastExit ?? "", /SIGKILL/);
+  });
+
+  it("a daemon that forks is tracked through its pidfile", async () => {
+    const dir = makeTempDir("detach");
+    const db = join(dir, "conf.db");
+    await runOk({ argv: ["ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema"] });
+    const sock = join(dir, "db.sock");
+    const d = await startDaemon({
+      name: "detached",
+      dir,
+      daemonizes: true,
+      argv: (p) => [
+        "ovsdb-server",
+        db,
+        "--detach",
+        "--no-chdir",
+        `--pidfile=${p.pidFile}`,
+        `--log-file=${p.logFile}`,
+        `--unixctl=${p.ctlSocket}`,
+        `--remote=punix:${sock}`,
+      ],
+      ready: () => unixSocketAccepts(sock),
+    });
+    cleanups.push(() => d.stop());
+    assert.equal(Number(readFileSync(d.pidFile, "utf8")), d.pid);
+    assert.ok(pidAlive(d.pid));
+    await d.restart();
+    assert.ok(await unixSocketAccepts(sock));
+    const pid = d.pid;
+    await d.stop();
+    assert.equal(pidAlive(pid), false);
   });
 
   it("a server in a namespace listens on that namespace's loopback only", async (t) => {
