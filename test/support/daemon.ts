@@ -21,7 +21,7 @@
  *   Signals go to our PID only, never by name.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { atExit } from "./netns.ts";
 import { makeTempDir, removeTempDir } from "./temp-dir.ts";
@@ -152,6 +152,8 @@ export class Daemon implements DaemonPaths {
     const [cmd, ...args] = argv;
     if (!cmd) throw new Error(`${this.name}: empty argv`);
     this.logStartOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
+    // A stale pidfile from the last incarnation would name a dead (or reused) PID.
+    if (this.opts.daemonizes) rmSync(this.pidFile, { force: true });
     const out = openSync(this.outFile, "a");
     let spawnError: Error | undefined;
     const child = spawn(cmd, args, {
