@@ -1,0 +1,90 @@
+/**
+ * Fine-grained dependency tracking for the incremental planner.
+ *
+ * Units (one per Port_Binding row) and memoised nodes (derived topology: a datapath's provider
+ * bridge, a router's local gateways, a tenant datapath's exposed subnets) record every key they
+ * read while they compute. When a change touches a key, exactly the nodes and units that read it
+ * are invalidated (nodes transitively), so a change to one row recomputes only what it affects.
+ *
+ * Ids: units are "u:<uuid>", nodes "n:<name>", raw keys "k:<what>".
+ */
+export class DepGraph {
+  /** key or node id → dependents (units or nodes) that read it. */
+  private readonly readers = new Map<string, Set<string>>();
+  /** dependent → the keys it read in its last computation. */
+  private readonly deps = new Map<string, Set<string>>();
+  private readonly nodeValues = new Map<string, unknown>();
+  private readonly stack: Set<string>[] = [];
+
+  /** Record that the computation in progress read `key`. */
+  read(key: string): void {
+    this.stack[this.stack.length - 1]?.add(key);
+  }
+
+  /** Run `fn` as the computation of `dependent`, replacing its recorded dependencies. */
+  track<T>(dependent: string, fn: () => T): T {
+    this.forget(dependent);
+    const keys = new Set<string>();
+    this.stack.push(keys);
+    try {
+      return fn();
+    } finally {
+      this.stack.pop();
+      this.deps.set(dependent, keys);
+      for (const k of keys) {
+        let set = this.readers.get(k);
+        if (!set) {
+          set = new Set();
+          this.readers.set(k, set);
+        }
+        set.add(dependent);
+      }
+    }
+  }
+
+  /** A memoised node: computed once, reused until one of its keys is touched. */
+  node<T>(id: string, compute: () => T): T {
+    this.read(id);
+    if (this.nodeValues.has(id)) return this.nodeValues.get(id) as T;
+    const value = this.track(id, compute);
+    this.nodeValues.set(id, value);
+    return value;
+  }
+
+  /** Drop a dependent's recorded reads (a unit whose row is gone). */
+  forget(dependent: string): void {
+    const old = this.deps.get(dependent);
+    if (!old) return;
+    for (const k of old) {
+      const set = this.readers.get(k);
+      if (!set) continue;
+      set.delete(dependent);
+      if (set.size === 0) this.readers.delete(k);
+    }
+    this.deps.delete(dependent);
+  }
+
+  /** Invalidate everything that read `keys` (nodes transitively); returns the dirty units' ids. */
+  touch(keys: Iterable<string>, dirtyUnits: Set<string>): void {
+    const queue = [...keys];
+    while (queue.length > 0) {
+      const key = queue.pop() as string;
+      const readers = this.readers.get(key);
+      if (!readers) continue;
+      for (const d of [...readers]) {
+        if (d.startsWith("n:")) {
+          if (this.nodeValues.delete(d)) {
+            this.forget(d);
+            queue.push(d);
+          }
+        } else dirtyUnits.add(d);
+      }
+    }
+  }
+
+  clear(): void {
+    this.readers.clear();
+    this.deps.clear();
+    this.nodeValues.clear();
+  }
+}

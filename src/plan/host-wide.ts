@@ -1,0 +1,237 @@
+/**
+ * Host-wide objects: what each provider bridge needs regardless of which ports are exposed
+ * (routing table named after the bridge, default routes, proxy ARP/NDP, helper addresses, VLAN
+ * devices, MAC-rewrite flows), the bgp_nic/VRF devices of the "vrf" layout, and the FRR intent.
+ */
+import type { AgentConfig } from "../config/agent-config.ts";
+import { parseIp, parseMac } from "../sb/addresses.ts";
+import type { PortBinding } from "../sb/port-binding.ts";
+import type {
+  AddressSpec,
+  FlowSpec,
+  FrrIntent,
+  LinkSpec,
+  PlanProblem,
+  RouteSpec,
+  RoutingTableSpec,
+  SysctlSpec,
+} from "./desired-state.ts";
+import type { LocalFacts } from "./local-facts.ts";
+import { deviceNameError, ovsPortNameError } from "./names.ts";
+
+/** A provider bridge with its position in the mappings (1-based) and its routing table. */
+export interface BridgeSlot {
+  readonly bridge: string;
+  readonly index: number;
+  readonly table: number;
+}
+
+export interface BridgeSlots {
+  readonly byBridge: ReadonlyMap<string, BridgeSlot>;
+  /** Provider network name → slot, for networks whose bridge is usable. */
+  readonly byNetwork: ReadonlyMap<string, BridgeSlot>;
+  readonly problems: readonly PlanProblem[];
+}
+
+/** Ids the kernel reserves (unspec, default, main, local) cannot hold a bridge table. */
+const RESERVED_TABLES = new Set([0, 253, 254, 255]);
+
+/**
+ * Slots in mapping order: bridge i (0-based among distinct bridges) gets table
+ * `bridge_table_base + i`, so ids are stable while the mappings do not change.
+ */
+export function bridgeSlots(config: AgentConfig, facts: LocalFacts): BridgeSlots {
+  const byBridge = new Map<string, BridgeSlot>();
+  const byNetwork = new Map<string, BridgeSlot>();
+  const problems: PlanProblem[] = [];
+  const refused = new Set<string>();
+  let next = 0;
+  for (const { network, bridge } of facts.bridgeMappings) {
+    let slot = byBridge.get(bridge);
+    if (!slot && !refused.has(bridge)) {
+      const i = next++;
+      const table = config.bridge_table_base + i;
+      const err = deviceNameError(bridge);
+      if (err) problems.push({ table: "Open_vSwitch", object: "ovn-bridge-mappings", message: err });
+      else if (!Number.isInteger(table) || table < 1 || table > 0x7fffffff || RESERVED_TABLES.has(table))
+        problems.push({
+          table: "Open_vSwitch",
+          object: bridge,
+          message: `routing table id ${table} is reserved or out of range`,
+        });
+      else if (table === config.bgp_vrf_table_id)
+        problems.push({
+          table: "Open_vSwitch",
+          object: bridge,
+          message: `routing table id ${table} collides with bgp_vrf_table_id`,
+        });
+      else {
+        slot = { bridge, index: i + 1, table };
+        byBridge.set(bridge, slot);
+      }
+      if (!slot) refused.add(bridge);
+    }
+    if (slot) byNetwork.set(network, slot);
+  }
+  return { byBridge, byNetwork, problems };
+}
+
+/** VLAN device name of a tagged provider network, or an error. */
+export function vlanDevice(bridge: string, tag: number): { dev?: string; error?: string } {
+  if (!Number.isInteger(tag) || tag < 1 || tag > 4094) return { error: `VLAN tag ${tag} out of range` };
+  const dev = `${bridge}.${tag}`;
+  const err = deviceNameError(dev);
+  return err ? { error: err } : { dev };
+}
+
+export interface HostWide {
+  readonly links: readonly LinkSpec[];
+  readonly addresses: readonly AddressSpec[];
+  readonly routes: readonly RouteSpec[];
+  readonly sysctls: readonly SysctlSpec[];
+  readonly routingTables: readonly RoutingTableSpec[];
+  readonly flows: readonly FlowSpec[];
+  readonly frr: FrrIntent;
+  readonly problems: readonly PlanProblem[];
+}
+
+function proxySysctls(dev: string): SysctlSpec[] {
+  // sysctl(8) convention: a "." inside the device name is written "/" (br-ex.100 → br-ex/100).
+  const d = dev.replaceAll(".", "/");
+  return [
+    { key: `net.ipv4.conf.${d}.proxy_arp`, value: "1" },
+    { key: `net.ipv6.conf.${d}.proxy_ndp`, value: "1" },
+  ];
+}
+
+/** Helper addresses so the kernel answers ARP/NDP on the bridge: 169.254.i.i, fd53:d91e:400:7f17::i:i. */
+function helperAddresses(dev: string, index: number): AddressSpec[] {
+  const v6 = parseIp(`fd53:d91e:400:7f17::${index}:${index}`);
+  const out: AddressSpec[] = [{ dev, cidr: `169.254.${index}.${index}/32`, family: 4 }];
+  if (v6.ok) out.push({ dev, cidr: `${v6.value.ip}/128`, family: 6 });
+  return out;
+}
+
+const byString =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+
+export function computeHostWide(
+  config: AgentConfig,
+  facts: LocalFacts,
+  slots: BridgeSlots,
+  localnets: Iterable<PortBinding>,
+): HostWide {
+  const links: LinkSpec[] = [];
+  const addresses: AddressSpec[] = [];
+  const routes: RouteSpec[] = [];
+  const sysctls: SysctlSpec[] = [
+    { key: "net.ipv4.ip_forward", value: "1" },
+    { key: "net.ipv6.conf.all.forwarding", value: "1" },
+  ];
+  const routingTables: RoutingTableSpec[] = [];
+  const flows: FlowSpec[] = [];
+  const problems: PlanProblem[] = [...slots.problems];
+
+  for (const slot of slots.byBridge.values()) {
+    const { bridge, index, table } = slot;
+    routingTables.push({ id: table, name: bridge });
+    routes.push({ family: 4, table, dst: "default", dev: bridge, scope: "link" });
+    routes.push({ family: 6, table, dst: "default", dev: bridge, scope: "link" });
+    sysctls.push(...proxySysctls(bridge));
+    if (index <= 255) addresses.push(...helperAddresses(bridge, index));
+    else problems.push({ table: "Open_vSwitch", object: bridge, message: "more than 255 provider bridges" });
+
+    const local = facts.bridges.get(bridge);
+    if (!local) continue;
+    if (local.mac === undefined) continue;
+    const mac = parseMac(local.mac);
+    if (!mac.ok) {
+      problems.push({ table: "Open_vSwitch", object: bridge, message: `bridge ${mac.error}` });
+      continue;
+    }
+    for (const port of [...local.patchPorts].sort()) {
+      const err = ovsPortNameError(port);
+      if (err) {
+        problems.push({ table: "Open_vSwitch", object: bridge, message: err });
+        continue;
+      }
+      for (const proto of ["ip", "ipv6"]) {
+        flows.push({
+          bridge,
+          cookie: config.flow_cookie,
+          priority: config.flow_priority,
+          match: `${proto},in_port=${port}`,
+          actions: `mod_dl_dst:${mac.value},NORMAL`,
+        });
+      }
+    }
+  }
+
+  // VLAN provider networks: a br-ex.<tag> device per tagged localnet mapped to a local bridge.
+  const vlans = new Map<string, { parent: string; tag: number; index: number }>();
+  for (const ln of localnets) {
+    const network = ln.options.get("network_name");
+    const slot = network === undefined ? undefined : slots.byNetwork.get(network);
+    if (!slot || ln.tag === undefined) continue;
+    const v = vlanDevice(slot.bridge, ln.tag);
+    if (v.dev) vlans.set(v.dev, { parent: slot.bridge, tag: ln.tag, index: slot.index });
+    else problems.push({ table: "Port_Binding", object: ln.uuid, message: `localnet: ${v.error}` });
+  }
+  for (const [dev, v] of vlans) {
+    links.push({ kind: "vlan", name: dev, parent: v.parent, vlanId: v.tag });
+    sysctls.push(...proxySysctls(dev));
+    if (v.index <= 255) addresses.push(...helperAddresses(dev, v.index));
+  }
+
+  let frr: FrrIntent;
+  if (config.announce_via === "vrf") {
+    let valid = true;
+    for (const name of [config.bgp_vrf, config.bgp_nic]) {
+      const err = deviceNameError(name);
+      if (err) problems.push({ table: "config", object: "bgp_nic/bgp_vrf", message: err });
+      if (err) valid = false;
+    }
+    if (valid) {
+      links.push({ kind: "vrf", name: config.bgp_vrf, table: config.bgp_vrf_table_id });
+      links.push({ kind: "dummy", name: config.bgp_nic, master: config.bgp_vrf });
+    }
+    frr = {
+      asn: config.bgp_AS,
+      ...(config.bgp_router_id ? { routerId: config.bgp_router_id } : {}),
+      layout: "vrf",
+      vrf: { name: config.bgp_vrf, table: config.bgp_vrf_table_id },
+    };
+  } else {
+    frr = {
+      asn: config.bgp_AS,
+      ...(config.bgp_router_id ? { routerId: config.bgp_router_id } : {}),
+      layout: "table",
+      importTable: config.bgp_vrf_table_id,
+    };
+  }
+  if (config.bgp_router_id !== undefined) {
+    const id = parseIp(config.bgp_router_id);
+    if (!id.ok || id.value.family !== 4)
+      problems.push({
+        table: "config",
+        object: "bgp_router_id",
+        message: "bgp_router_id is not an IPv4 address",
+      });
+  }
+
+  return {
+    links: links.sort(byString((l) => `${l.kind}|${l.name}`)),
+    addresses: addresses.sort(byString((a) => `${a.dev}|${a.cidr}`)),
+    routes: routes.sort(byString((r) => `${r.family}|${r.table}|${r.dst}`)),
+    sysctls: sysctls.sort(byString((s) => s.key)),
+    routingTables: routingTables.sort((a, b) => a.id - b.id),
+    flows: flows.sort(byString((f) => `${f.bridge}|${f.priority}|${f.match}`)),
+    frr,
+    problems,
+  };
+}

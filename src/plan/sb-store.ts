@@ -1,0 +1,139 @@
+/**
+ * The planner's copy of the Southbound rows it reads, with the indexes its rules need:
+ * logical_port → rows, (datapath, type) → rows, and this chassis' Chassis uuids. Every mutation
+ * returns the dependency keys it touched (see dep-graph.ts).
+ */
+
+import type { Row } from "../ovsdb/wire/datum.ts";
+import { type Chassis, chassisFromRow } from "../sb/chassis.ts";
+import { type PortBinding, portBindingFromRow } from "../sb/port-binding.ts";
+
+export const keyRow = (uuid: string): string => `k:row:${uuid}`;
+export const keyName = (name: string): string => `k:name:${name}`;
+export const keyDpType = (dp: string, type: string): string => `k:dp:${dp}\u0000${type}`;
+export const KEY_CHASSIS = "k:chassis";
+
+const byPort = (a: PortBinding, b: PortBinding): number =>
+  a.logicalPort < b.logicalPort ? -1 : a.logicalPort > b.logicalPort ? 1 : a.uuid < b.uuid ? -1 : 1;
+
+export class SbStore {
+  readonly ports = new Map<string, PortBinding>();
+  private readonly names = new Map<string, Set<string>>();
+  private readonly byDpType = new Map<string, Map<string, PortBinding>>();
+  private readonly sorted = new Map<string, readonly PortBinding[]>();
+  readonly localnets = new Map<string, PortBinding>();
+  private readonly chassis = new Map<string, Chassis>();
+  private ours = new Set<string>();
+
+  constructor(private ourName: string) {}
+
+  clear(chassisName: string): void {
+    this.ourName = chassisName;
+    this.ports.clear();
+    this.names.clear();
+    this.byDpType.clear();
+    this.sorted.clear();
+    this.localnets.clear();
+    this.chassis.clear();
+    this.ours = new Set();
+  }
+
+  private keysOf(pb: PortBinding, out: Set<string>): void {
+    out.add(keyRow(pb.uuid));
+    out.add(keyName(pb.logicalPort));
+    out.add(keyDpType(pb.datapath, pb.type));
+  }
+
+  /** Insert or replace a Port_Binding; adds touched keys to `touched`. */
+  putPort(row: Row, touched: Set<string>): PortBinding {
+    this.deletePort(row._uuid, touched);
+    const pb = portBindingFromRow(row);
+    this.ports.set(pb.uuid, pb);
+    let names = this.names.get(pb.logicalPort);
+    if (!names) {
+      names = new Set();
+      this.names.set(pb.logicalPort, names);
+    }
+    names.add(pb.uuid);
+    const k = keyDpType(pb.datapath, pb.type);
+    let m = this.byDpType.get(k);
+    if (!m) {
+      m = new Map();
+      this.byDpType.set(k, m);
+    }
+    m.set(pb.uuid, pb);
+    this.sorted.delete(k);
+    if (pb.type === "localnet") this.localnets.set(pb.uuid, pb);
+    this.keysOf(pb, touched);
+    return pb;
+  }
+
+  deletePort(uuid: string, touched: Set<string>): PortBinding | undefined {
+    const pb = this.ports.get(uuid);
+    if (!pb) return undefined;
+    this.ports.delete(uuid);
+    const names = this.names.get(pb.logicalPort);
+    names?.delete(uuid);
+    if (names?.size === 0) this.names.delete(pb.logicalPort);
+    const k = keyDpType(pb.datapath, pb.type);
+    const m = this.byDpType.get(k);
+    m?.delete(uuid);
+    if (m?.size === 0) this.byDpType.delete(k);
+    this.sorted.delete(k);
+    this.localnets.delete(uuid);
+    this.keysOf(pb, touched);
+    return pb;
+  }
+
+  /**
+   * The row that owns a logical_port name. The SB index makes names unique; should a replica
+   * briefly hold two, the smallest uuid wins, deterministically, and the other is reported.
+   */
+  byName(name: string): PortBinding | undefined {
+    const set = this.names.get(name);
+    if (!set) return undefined;
+    let best: string | undefined;
+    for (const u of set) if (best === undefined || u < best) best = u;
+    return best === undefined ? undefined : this.ports.get(best);
+  }
+
+  /** Rows of one type on one datapath, sorted by logical_port then uuid. */
+  portsOn(dp: string, type: string): readonly PortBinding[] {
+    const k = keyDpType(dp, type);
+    let s = this.sorted.get(k);
+    if (!s) {
+      s = [...(this.byDpType.get(k)?.values() ?? [])].sort(byPort);
+      this.sorted.set(k, s);
+    }
+    return s;
+  }
+
+  /** Insert/replace/delete a Chassis row; true when the set of our chassis uuids changed. */
+  putChassis(row: Row | undefined, uuid: string): boolean {
+    if (row) this.chassis.set(uuid, chassisFromRow(row));
+    else this.chassis.delete(uuid);
+    return this.recomputeOurs();
+  }
+
+  /** Our chassis name changed (system-id edited): re-derive which Chassis rows are ours. */
+  rename(chassisName: string): boolean {
+    this.ourName = chassisName;
+    return this.recomputeOurs();
+  }
+
+  private recomputeOurs(): boolean {
+    const next = new Set<string>();
+    for (const c of this.chassis.values()) if (c.name === this.ourName) next.add(c.uuid);
+    const same = next.size === this.ours.size && [...next].every((u) => this.ours.has(u));
+    this.ours = next;
+    return !same;
+  }
+
+  isOurs(chassisUuid: string | undefined): boolean {
+    return chassisUuid !== undefined && this.ours.has(chassisUuid);
+  }
+
+  chassisName(uuid: string | undefined): string | undefined {
+    return uuid === undefined ? undefined : this.chassis.get(uuid)?.name;
+  }
+}
