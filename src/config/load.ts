@@ -116,7 +116,7 @@ function resolveLayers(layers: readonly RawLayer[], files: readonly string[]): L
         code: "deprecated-location",
         file: src,
         options: moved,
-        message: `${src}: ${list} read from [DEFAULT] for compatibility; upstream documents them under [ovn]`,
+        message: `${src}: [DEFAULT] ${list} used for compatibility; these options belong in [ovn] (which wins when both are set)`,
       });
     }
     if (unsupported.length > 0) {
