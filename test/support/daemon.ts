@@ -166,6 +166,17 @@ export class Daemon implements DaemonPaths {
     if (!this.opts.daemonizes) child.unref();
     this.child = child;
     this.exitedFlag = false;
+    this.currentPid = 0;
+    // Registered before the PID is known, so a test process that ends while a daemonizing launcher is
+    // still starting up still kills the daemon (found through its pidfile).
+    this.unregisterExitHook = atExit(() => {
+      const pid = this.currentPid || (this.opts.daemonizes ? this.readPidFile() : child.pid);
+      try {
+        if (pid) process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    });
     const launcherExit = new Promise<number | null>((resolve) => {
       child.once("error", (err) => {
         spawnError = err;
@@ -183,14 +194,10 @@ export class Daemon implements DaemonPaths {
       const code = await launcherExit;
       if (spawnError || code !== 0)
         throw this.startError(argv, spawnError?.message ?? `launcher exited ${code}`);
-      const pid = await waitFor(
-        () => {
-          if (!existsSync(this.pidFile)) return undefined;
-          const n = Number(readFileSync(this.pidFile, "utf8").trim());
-          return Number.isInteger(n) && n > 0 ? n : undefined;
-        },
-        { what: `${this.name} pidfile`, timeoutMs: 10_000 },
-      ).catch((err: Error) => {
+      const pid = await waitFor(() => this.readPidFile(), {
+        what: `${this.name} pidfile`,
+        timeoutMs: 10_000,
+      }).catch((err: Error) => {
         throw this.startError(argv, err.message);
       });
       this.currentPid = pid;
@@ -202,14 +209,6 @@ export class Daemon implements DaemonPaths {
       }
       this.currentPid = child.pid;
     }
-    const pid = this.currentPid;
-    this.unregisterExitHook = atExit(() => {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    });
 
     try {
       await waitFor(
@@ -223,6 +222,15 @@ export class Daemon implements DaemonPaths {
     } catch (err) {
       await this.kill("SIGKILL").catch(() => {});
       throw this.startError(argv, (err as Error).message, err);
+    }
+  }
+
+  private readPidFile(): number | undefined {
+    try {
+      const n = Number(readFileSync(this.pidFile, "utf8").trim());
+      return Number.isInteger(n) && n > 0 ? n : undefined;
+    } catch {
+      return undefined;
     }
   }
 
