@@ -231,12 +231,14 @@ describe("kernel diff", () => {
   it("leaves a foreign permanent neighbour alone: same MAC satisfies, another MAC is a conflict", () => {
     const d = seedState({ providerVm: false, tenantSubnet: false });
     const after = observedAfter(d);
-    const same = {
-      ...after,
-      neighbours: [
-        { family: 4 as const, dev: "br-ex", ip: "172.24.4.163", mac: "fa:16:3e:bf:93:93", protocol: 0 },
-      ],
+    const foreign = {
+      family: 4 as const,
+      dev: "br-ex",
+      ip: "172.24.4.163",
+      mac: "fa:16:3e:bf:93:93",
+      protocol: 0,
     };
+    const same = { ...after, neighbours: [foreign] };
     assert.deepEqual(diffKernel(d, same, OPTS).ops, []);
     const other = { ...after, neighbours: [{ ...foreign, mac: "fa:16:3e:00:00:09" }] };
     const ops = diffKernel(d, other, OPTS);
