@@ -105,6 +105,8 @@ export class OvsdbClient extends EventEmitter {
   private attempt = 0;
   private wakeUp: (() => void) | undefined;
   private readonly where = new Map<string, readonly unknown[] | undefined>();
+  /** The condition the server has for each monitored table on this connection (JSON). */
+  private readonly serverWhere = new Map<string, string>();
   private readonly warned = new Set<string>();
   /** Highest RAFT log index seen from any member, so we never step back to a stale one. */
   private maxServerIndex = 0;
@@ -201,18 +203,32 @@ export class OvsdbClient extends EventEmitter {
   async setCondition(table: string, where: readonly unknown[] | undefined): Promise<void> {
     this.where.set(table, where);
     const conn = this.conn;
-    if (!conn || this._state !== "active" || this.stats.monitorMethod === "monitor") {
-      // Conditions changed while we could not tell the server: the last txn id no longer describes
-      // our replica's row set, so the next connect must take a full snapshot.
-      this.stats.lastTxnId = ZERO_TXN_ID;
+    if (!conn || this._state !== "active") {
+      // Not monitoring right now. If a monitor request is in flight, the session sends the change
+      // once the monitor is up (syncConditions). Otherwise the last txn id no longer describes our
+      // replica's row set, so the next connect must take a full snapshot.
+      if (this._state !== "handshaking") this.stats.lastTxnId = ZERO_TXN_ID;
       return;
     }
+    await this.syncConditions(conn);
+  }
+
+  /** Send monitor_cond_change for every table whose wanted condition differs from the server's. */
+  private async syncConditions(conn: RpcConnection): Promise<void> {
+    if (this.stats.monitorMethod === "monitor") return; // plain monitor has no conditions
+    const changes: Record<string, unknown> = {};
+    const sent = new Map<string, string>();
+    for (const [table, where] of this.where) {
+      if (!this.serverWhere.has(table)) continue; // not monitored (absent from the server's schema)
+      const key = JSON.stringify(where ?? null);
+      if (this.serverWhere.get(table) === key) continue;
+      changes[table] = [{ where: where ?? [true] }];
+      sent.set(table, key);
+    }
+    if (sent.size === 0) return;
     try {
-      await conn.request("monitor_cond_change", [
-        MONITOR_ID,
-        MONITOR_ID,
-        { [table]: [{ where: where ?? [true] }] },
-      ]);
+      await conn.request("monitor_cond_change", [MONITOR_ID, MONITOR_ID, changes]);
+      for (const [t, k] of sent) this.serverWhere.set(t, k);
     } catch (err) {
       this.stats.lastTxnId = ZERO_TXN_ID;
       throw err;
@@ -296,7 +312,9 @@ export class OvsdbClient extends EventEmitter {
       this.transition("handshaking", remote.text);
       this._schema = parseSchema(await conn.request("get_schema", [this.opts.database]));
       if (this.opts.checkClusterMembership !== false) await this.checkServer(conn, remote);
+      this.serverWhere.clear();
       await this.monitor(conn, remote);
+      await this.syncConditions(conn); // conditions changed while the monitor request was in flight
       monitorReady = true;
       for (const [m, p] of held.splice(0)) this.onNotification(conn, m, p);
       this.attempt = 0;
@@ -378,6 +396,7 @@ export class OvsdbClient extends EventEmitter {
       });
       const where = this.where.get(table);
       requests[table] = withWhere && where ? { columns, where } : { columns };
+      this.serverWhere.set(table, JSON.stringify((withWhere && where) || null));
     }
     return requests;
   }
