@@ -464,9 +464,11 @@ export class Rules {
         const gatewayish = x.type === "chassisredirect" || x.type === "l3gateway";
         if (!this.isOurs(x.chassis) || (!gatewayish && x.up === false)) continue;
         if (gatewayish) {
-          // Centralized entries list the router's own SNAT address: that is the cr-lrp's entry.
-          const m = macOf(x);
-          exclude = m.ok ? m.value.ips : [];
+          // Centralized: only behind a usable local gateway, whose own (SNAT) address is its
+          // cr-lrp entry's, not a FIP.
+          const g = this.gatewayInfo(x).info;
+          if (!g) continue;
+          exclude = g.nets;
         }
         resident = x.logicalPort;
       } else if (pb.type === "l3gateway" && this.isOurs(pb.chassis)) {
