@@ -11,7 +11,7 @@
 import type { Exec } from "../exec.ts";
 import { unsupportedLinkMessage } from "./diff.ts";
 import { writeAtomic } from "./dropin-files.ts";
-import { runWriteBatch } from "./ip-batch.ts";
+import { type BatchResult, runWriteBatch } from "./ip-batch.ts";
 import { isUnsupportedKindError } from "./link.ts";
 import type { SysctlIo } from "./sysctl.ts";
 import type { ApplyItem, ApplyReport, KernelOp, KernelOps } from "./types.ts";
@@ -63,20 +63,20 @@ export async function applyKernelOps(plan: KernelOps, ctx: ApplyContext): Promis
     const { text, lines, owner } = layoutBatch(ops);
     batches[channel] = text;
     if (lines.length === 0) continue;
-    processes++;
-    let lineErrors: ReadonlyMap<number, string>;
+    let result: BatchResult;
     try {
-      lineErrors = (await runWriteBatch(ctx.exec, lines, channel === "ip6" ? { ...ns, family: 6 } : ns))
-        .lineErrors;
+      result = await runWriteBatch(ctx.exec, lines, channel === "ip6" ? { ...ns, family: 6 } : ns);
     } catch (e) {
       const reason = `could not run ip: ${(e as Error).message}`;
-      lineErrors = new Map(lines.map((_, i) => [i + 1, reason]));
+      const all = lines.map((_, i) => i + 1);
+      result = { lineErrors: new Map(all.map((n) => [n, reason])), unknown: new Set(all), processes: 1 };
     }
-    for (const [n, err] of lineErrors) {
+    processes += result.processes;
+    for (const [n, err] of result.lineErrors) {
       const line = lines[n - 1];
       const op = ops[owner[n - 1] ?? -1];
       if (line === undefined || op === undefined) continue;
-      if (isDeleteLine(line) && GONE.test(err)) continue;
+      if (isDeleteLine(line) && GONE.test(err) && !result.unknown.has(n)) continue;
       const hint = /File exists/.test(err) ? " (an object that is not ours already holds this key)" : "";
       addError(op, `"${line}": ${err}${hint}`);
     }

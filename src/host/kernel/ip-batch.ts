@@ -2,17 +2,18 @@
  * Talking to iproute2 in batches: one `ip` process per batch, never one per object. Writes use
  * `ip -force -batch -` so a failing line does not stop the rest; iproute2 then prints the error
  * text of each failed line followed by "Command failed -:LINE" on stderr, which `parseBatchErrors`
- * maps back to line numbers. Reads use `ip -N -j -batch -` (no -force: a failed read must not
+ * maps back to line numbers (see `runWriteBatch` for the lines that abort a batch anyway). Reads use `ip -N -j -batch -` (no -force: a failed read must not
  * shift the outputs), whose stdout is one JSON array per command.
  */
 import type { Exec } from "../exec.ts";
 
 export interface BatchResult {
-  readonly code: number;
   /** 1-based line number → error text (the lines iproute2 printed before "Command failed"). */
   readonly lineErrors: ReadonlyMap<number, string>;
-  readonly stderr: string;
-  readonly stdout: string;
+  /** Lines whose outcome is unknown (ip stopped before or while running them): never "already gone". */
+  readonly unknown: ReadonlySet<number>;
+  /** `ip` processes started (more than one only after an abort). */
+  readonly processes: number;
 }
 
 const FAILED_LINE = /^Command failed -:(\d+)\s*$/;
@@ -36,35 +37,88 @@ export function parseBatchErrors(stderr: string): { lineErrors: Map<number, stri
 }
 
 /**
- * Run one write batch. `family` 6 adds `-6` (needed for IPv6 `rule` lines only).
+ * Lines iproute2 may abort the whole batch on, despite -force: `ip neigh` exits(2) on ANY kernel
+ * error (a delete of a missing neighbour included: the very failure that made the upstream agent
+ * leave routes behind), and `ip link` exits(255) when an argument names a missing device
+ * (`master X`). Each such line is followed by a marker that prints "[]" on stdout (`-j`), so after
+ * an abort the count of markers says exactly which line stopped the batch.
+ */
+export const mayAbortBatch = (line: string): boolean => /^(neigh|link) /.test(line);
+export const BATCH_MARKER = "neigh show to 127.0.0.255 dev lo";
+
+/**
+ * Run write lines through `ip -j -force -batch -`, one process (more only after an abort). `family`
+ * 6 adds `-6` (needed for IPv6 `rule` lines only).
  *
- * With -force, iproute2 exits 1 when some lines failed and goes on after each. But a few argument
- * errors (e.g. `master X` naming a missing device) make it exit(255) at once, without saying which
- * line: then every line after the last one it blamed has an unknown outcome and is reported as
- * failed; the next sync observes what really got installed.
+ * With -force, iproute2 goes on after a failing line and exits 1. When it aborts instead, the
+ * markers locate the aborting line: it gets the abort's message, the lines before it have their
+ * normal results, and the lines after it are sent again in a new batch. An abort on a line that
+ * should not abort leaves every later line "unknown" (reported failed; the next sync re-reads).
  */
 export async function runWriteBatch(
   exec: Exec,
   lines: readonly string[],
   opts: { netns?: string; family?: 6 } = {},
 ): Promise<BatchResult> {
-  const argv = ["ip", ...(opts.family === 6 ? ["-6"] : []), "-force", "-batch", "-"];
-  const res = await exec({
-    argv,
-    stdin: `${lines.join("\n")}\n`,
-    ...(opts.netns ? { netns: opts.netns } : {}),
-    timeoutMs: 120_000,
-  });
-  const { lineErrors, trailing } = parseBatchErrors(res.stderr);
-  if (res.code !== 0 && res.code !== 1) {
-    const last = Math.max(0, ...lineErrors.keys());
-    const reason = `ip stopped the batch at or before this line (exit ${res.code}): ${trailing.slice(0, 300) || "no reason printed"}`;
-    for (let i = last + 1; i <= lines.length; i++) lineErrors.set(i, reason);
-  } else if (res.code === 1 && lineErrors.size === 0) {
-    const reason = trailing.slice(0, 300) || "ip exited 1";
-    for (let i = 1; i <= lines.length; i++) lineErrors.set(i, reason);
+  const argv = ["ip", ...(opts.family === 6 ? ["-6"] : []), "-j", "-force", "-batch", "-"];
+  const lineErrors = new Map<number, string>();
+  const unknown = new Set<number>();
+  let processes = 0;
+  let from = 0; // 0-based index of the first line still to send
+  while (from < lines.length) {
+    const physical: string[] = [];
+    const logical: Array<number | undefined> = []; // physical 0-based → logical 0-based (markers: undefined)
+    const aborters: number[] = [];
+    for (let i = from; i < lines.length; i++) {
+      physical.push(lines[i] ?? "");
+      logical.push(i);
+      if (mayAbortBatch(lines[i] ?? "")) {
+        aborters.push(i);
+        physical.push(BATCH_MARKER);
+        logical.push(undefined);
+      }
+    }
+    processes++;
+    const res = await exec({
+      argv,
+      stdin: `${physical.join("\n")}\n`,
+      ...(opts.netns ? { netns: opts.netns } : {}),
+      timeoutMs: 120_000,
+    });
+    const parsed = parseBatchErrors(res.stderr);
+    let lastBlamed = from - 1;
+    for (const [n, err] of parsed.lineErrors) {
+      const li = logical[n - 1];
+      if (li === undefined) continue;
+      lineErrors.set(li + 1, err);
+      lastBlamed = Math.max(lastBlamed, li);
+    }
+    if (res.code === 0) break;
+    if (res.code === 1) {
+      if (parsed.lineErrors.size === 0) {
+        // Exit 1 without blaming a line: the process itself failed (netns missing, …).
+        for (let i = from; i < lines.length; i++) unknown.add(i + 1);
+        const reason = parsed.trailing.slice(0, 300) || "ip exited 1";
+        for (let i = from; i < lines.length; i++) lineErrors.set(i + 1, reason);
+      }
+      break;
+    }
+    const markers = (res.stdout.match(/\[\]/g) ?? []).length;
+    const aborted = aborters[markers];
+    const reason = parsed.trailing.slice(0, 300) || `ip exited ${res.code}`;
+    if (aborted !== undefined && aborted > lastBlamed) {
+      lineErrors.set(aborted + 1, reason);
+      from = aborted + 1;
+      continue;
+    }
+    const why = `outcome unknown: ip stopped the batch at or before this line (exit ${res.code}): ${reason}`;
+    for (let i = lastBlamed + 1; i < lines.length; i++) {
+      lineErrors.set(i + 1, why);
+      unknown.add(i + 1);
+    }
+    break;
   }
-  return { code: res.code, lineErrors, stderr: res.stderr, stdout: res.stdout };
+  return { lineErrors, unknown, processes };
 }
 
 /**

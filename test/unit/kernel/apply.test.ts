@@ -4,33 +4,39 @@ import { describe, it } from "node:test";
 import type { Exec, ExecRequest } from "../../../src/host/exec.ts";
 import { applyKernelOps } from "../../../src/host/kernel/apply.ts";
 import { diffKernel } from "../../../src/host/kernel/diff.ts";
+import { BATCH_MARKER } from "../../../src/host/kernel/ip-batch.ts";
 import { KernelApplier } from "../../../src/host/kernel/kernel-applier.ts";
 import type { SysctlIo } from "../../../src/host/kernel/sysctl.ts";
 import type { KernelOp, KernelOps } from "../../../src/host/kernel/types.ts";
 import { emptyObserved, PROTO, seedState } from "./seed-state.ts";
 
-/** A fake `ip` that fails the batch lines matching `fail` with the given text and records calls. */
-function fakeIp(fail: Array<[RegExp, string]> = [], abortOn?: RegExp) {
+/**
+ * A fake `ip -j -force -batch`: lines matching `fail` print their error and "Command failed -:N";
+ * lines matching `abort` print their error and stop the process with that exit code, as iproute2
+ * does for `neigh` kernel errors (exit 2) and missing-device arguments (exit 255). Markers print "[]".
+ */
+function fakeIp(fail: Array<[RegExp, string]> = [], abort: Array<[RegExp, string, number]> = []) {
   const calls: ExecRequest[] = [];
   const exec: Exec = async (req) => {
     calls.push(req);
     const lines = (req.stdin ?? "").split("\n").filter(Boolean);
     let stderr = "";
+    let stdout = "";
     let failed = false;
     for (const [i, line] of lines.entries()) {
-      if (abortOn?.test(line))
-        return {
-          code: 255,
-          stdout: "",
-          stderr: `${stderr}Error: argument "x" is wrong: Device does not exist\n`,
-        };
+      if (line === BATCH_MARKER) {
+        stdout += "[]\n";
+        continue;
+      }
+      const a = abort.find(([re]) => re.test(line));
+      if (a) return { code: a[2], stdout, stderr: `${stderr}${a[1]}\n` };
       const f = fail.find(([re]) => re.test(line));
       if (f) {
         stderr += `${f[1]}\nCommand failed -:${i + 1}\n`;
         failed = true;
       }
     }
-    return { code: failed ? 1 : 0, stdout: "", stderr };
+    return { code: failed ? 1 : 0, stdout, stderr };
   };
   return { exec, calls };
 }
@@ -64,11 +70,12 @@ describe("kernel apply", () => {
       ...ops,
       ops: ops.ops.filter((o) => o.channel === "ip" || o.channel === "ip6"),
     };
-    const { exec, calls } = fakeIp([[/^neigh replace/, "RTNETLINK answers: Invalid argument"]]);
+    const { exec, calls } = fakeIp([], [[/^neigh replace/, "RTNETLINK answers: Invalid argument", 2]]);
     const { report } = await applyKernelOps(ipOnly, { exec, netns: "nsX", sysctl: noSysctl });
-    assert.equal(calls.length, 2, "one batch, plus one for IPv6 rules");
-    assert.deepEqual(calls[0]?.argv, ["ip", "-force", "-batch", "-"]);
-    assert.deepEqual(calls[1]?.argv, ["ip", "-6", "-force", "-batch", "-"]);
+    assert.equal(calls.length, 3, "one batch, its remainder after the neigh abort, one for IPv6 rules");
+    assert.deepEqual(calls[0]?.argv, ["ip", "-j", "-force", "-batch", "-"]);
+    assert.deepEqual(calls[1]?.argv, ["ip", "-j", "-force", "-batch", "-"]);
+    assert.deepEqual(calls[2]?.argv, ["ip", "-6", "-j", "-force", "-batch", "-"]);
     assert.equal(calls[0]?.netns, "nsX");
     const failed = report.items.filter((i) => !i.ok);
     assert.deepEqual(
@@ -78,7 +85,11 @@ describe("kernel apply", () => {
     assert.match(failed[0]?.error ?? "", /neigh replace 172\.24\.4\.163 .*Invalid argument/);
     assert.equal(report.counts.failed, 1);
     assert.equal(report.counts.ok, ipOnly.ops.length - 1);
-    assert.equal(report.processes, 2);
+    assert.equal(report.processes, 3);
+    assert.ok(
+      report.items.some((i) => i.kind === "rule" && i.ok),
+      "lines after the abort were sent again",
+    );
   });
 
   it("treats deleting something already gone as success, and says when a foreign object holds a key", async () => {
@@ -97,13 +108,15 @@ describe("kernel apply", () => {
       blocked: [],
       problems: [],
     };
-    const { exec } = fakeIp([
-      [/^neigh del/, "RTNETLINK answers: No such file or directory"],
-      [/^route del/, "RTNETLINK answers: No such process"],
-      [/^address del/, "Error: ipv4: Address not found."],
-      [/^rule del/, "RTNETLINK answers: No such file or directory"],
-      [/^route add/, "RTNETLINK answers: File exists"],
-    ]);
+    const { exec } = fakeIp(
+      [
+        [/^route del/, "RTNETLINK answers: No such process"],
+        [/^address del/, "Error: ipv4: Address not found."],
+        [/^rule del/, "RTNETLINK answers: No such file or directory"],
+        [/^route add/, "RTNETLINK answers: File exists"],
+      ],
+      [[/^neigh del/, "RTNETLINK answers: No such file or directory", 2]],
+    );
     const { report } = await applyKernelOps(plan, { exec, sysctl: noSysctl });
     assert.deepEqual(
       report.items.map((i) => i.ok),
@@ -115,7 +128,7 @@ describe("kernel apply", () => {
     );
   });
 
-  it("an aborted batch marks every line after the last blamed one as of unknown outcome (failed)", async () => {
+  it("an abort on a neighbour or device line blames exactly that line and resends the rest", async () => {
     const plan: KernelOps = {
       ops: [
         op("link", "a", "add", ["link add name a type dummy", "link set dev a up"], "link"),
@@ -125,26 +138,60 @@ describe("kernel apply", () => {
       blocked: [],
       problems: [],
     };
-    // iproute2 exits without naming the line; only lines before a blamed one are known to be done.
-    const { exec } = fakeIp([[/^link add name a /, "RTNETLINK answers: File exists"]], /master zz/);
+    const { exec, calls } = fakeIp(
+      [[/^link add name a /, "RTNETLINK answers: File exists"]],
+      [[/master zz/, 'Error: argument "zz" is wrong: Device does not exist', 255]],
+    );
     const { report } = await applyKernelOps(plan, { exec, sysctl: noSysctl });
     assert.deepEqual(
       report.items.map((i) => i.ok),
-      [false, false, false],
+      [false, true, true].map((_, i) => i === 2),
     );
     assert.match(report.items[0]?.error ?? "", /File exists/);
-    assert.match(report.items[1]?.error ?? "", /ip stopped the batch .*exit 255/);
+    assert.match(report.items[1]?.error ?? "", /master zz up": Error: argument "zz" is wrong/);
+    assert.equal(calls.length, 2);
+    assert.equal(
+      calls[1]?.stdin,
+      `link add name c type dummy\n${BATCH_MARKER}\nlink set dev c up\n${BATCH_MARKER}\n`,
+    );
+  });
+
+  it("an abort on a line that should not abort leaves every later line unknown (failed, never 'gone')", async () => {
+    const plan: KernelOps = {
+      ops: [
+        op("route", "r1", "del", ["route del 1.1.1.1/32 table 200 proto 240"]),
+        op("route", "r2", "del", ["route del 2.2.2.2/32 table 200 proto 240"]),
+      ],
+      blocked: [],
+      problems: [],
+    };
+    const { exec } = fakeIp([], [[/1\.1\.1\.1/, "RTNETLINK answers: No such process", 134]]);
+    const { report } = await applyKernelOps(plan, { exec, sysctl: noSysctl });
+    assert.deepEqual(
+      report.items.map((i) => i.ok),
+      [false, false],
+    );
+    assert.match(report.items[1]?.error ?? "", /outcome unknown/);
   });
 
   it("reports ONE problem when the kernel cannot create vrf/dummy devices, and applies the rest", async () => {
-    const { exec, calls } = fakeIp([
-      [/^link add .* type (vrf|dummy)/, "Error: Unknown device type."],
-      [/^link set dev bgp-/, 'Cannot find device "bgp-x"'],
-      [/dev bgp-nic/, 'Cannot find device "bgp-nic"'],
-    ]);
+    const { exec, calls } = fakeIp(
+      [
+        [/^link add .* type (vrf|dummy)/, "Error: Unknown device type."],
+        [/^link set dev bgp-vrf/, 'Cannot find device "bgp-vrf"'],
+        [/dev bgp-nic/, 'Cannot find device "bgp-nic"'],
+      ],
+      [
+        [
+          /^link set dev bgp-nic .*master bgp-vrf/,
+          'Error: argument "bgp-vrf" is wrong: Device does not exist',
+          255,
+        ],
+      ],
+    );
     const applier = new KernelApplier({
       exec: async (req) => {
-        if (req.argv.includes("-j")) {
+        if (req.argv.includes("-N")) {
           const n = (req.stdin ?? "").split("\n").filter(Boolean).length;
           const links = '[{"ifname":"br-ex","flags":["UP"],"linkinfo":{"info_kind":"bridge"}}]';
           return { code: 0, stdout: [links, ...Array(n - 1).fill("[]")].join("\n"), stderr: "" };
