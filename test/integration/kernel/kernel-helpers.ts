@@ -53,7 +53,14 @@ export async function ruleList(lab: KernelLab, family: 4 | 6): Promise<string[]>
 
 /** `ip route show table T` lines (text form, as the seed lists them), sorted. */
 export async function routeLines(lab: KernelLab, family: 4 | 6, table: number): Promise<string[]> {
-  const out = await lab.ip(`-${family} route show table ${table}`);
+  let out: string;
+  try {
+    out = await lab.ip(`-${family} route show table ${table}`);
+  } catch (e) {
+    // A table that never held a route does not exist yet: it is empty.
+    if (/FIB table does not exist/.test(String(e))) return [];
+    throw e;
+  }
   return out
     .split("\n")
     .map((l) => l.trim())
@@ -109,7 +116,9 @@ export function linkKindUnsupported(kind: "vrf" | "dummy" | "vlan"): string | un
     execFileSync("ip", ["netns", "exec", ns, "ip", "-batch", "-"], { input: script, stdio: "pipe" });
     return undefined;
   } catch (e) {
-    const stderr = String((e as { stderr?: Buffer }).stderr ?? "").trim();
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? "")
+      .split("\n")[0]
+      ?.trim();
     return `this kernel cannot create ${kind} devices (${stderr || (e as Error).message})`;
   } finally {
     try {
