@@ -177,9 +177,15 @@ describe("FRR applier (table layout) against real FRR", { skip }, () => {
     const summary = parseBgpSummary(JSON.parse(await spine.vtysh("show bgp summary json")));
     assert.ok(summary.peers.some((p) => p.peer === "10.255.0.1" && p.established));
     if (capture) {
-      writeFileSync(join(FIXTURES, "bgp-summary.json"), await spine.vtysh("show bgp summary json"));
-      writeFileSync(join(FIXTURES, "ip-route.json"), await spine.vtysh("show ip route json"));
-      writeFileSync(join(FIXTURES, "ipv6-route.json"), await spine.vtysh("show ipv6 route json"));
+      // Re-indented so the captures pass the repository's formatter check unchanged.
+      const save = async (file: string, cmd: string) =>
+        writeFileSync(
+          join(FIXTURES, file),
+          `${JSON.stringify(JSON.parse(await spine.vtysh(cmd)), null, 2)}\n`,
+        );
+      await save("bgp-summary.json", "show bgp summary json");
+      await save("ip-route.json", "show ip route json");
+      await save("ipv6-route.json", "show ipv6 route json");
       writeFileSync(join(FIXTURES, "running-config-chassis.txt"), await chassis.vtysh("show running-config"));
     }
   });
