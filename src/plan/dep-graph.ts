@@ -11,26 +11,26 @@
 export class DepGraph {
   /** key or node id → dependents (units or nodes) that read it. */
   private readonly readers = new Map<string, Set<string>>();
-  /** dependent → the keys it read in its last computation. */
-  private readonly deps = new Map<string, Set<string>>();
+  /** dependent → the keys it read in its last computation (may repeat). */
+  private readonly deps = new Map<string, string[]>();
   private readonly nodeValues = new Map<string, unknown>();
-  private readonly stack: Set<string>[] = [];
+  private readonly stack: string[][] = [];
 
   /** Record that the computation in progress read `key`. */
   read(key: string): void {
-    this.stack[this.stack.length - 1]?.add(key);
+    this.stack[this.stack.length - 1]?.push(key);
   }
 
   /** Run `fn` as the computation of `dependent`, replacing its recorded dependencies. */
   track<T>(dependent: string, fn: () => T): T {
-    this.forget(dependent);
-    const keys = new Set<string>();
+    if (this.deps.size > 0) this.forget(dependent);
+    const keys: string[] = [];
     this.stack.push(keys);
     try {
       return fn();
     } finally {
       this.stack.pop();
-      this.deps.set(dependent, keys);
+      if (keys.length > 0) this.deps.set(dependent, keys);
       for (const k of keys) {
         let set = this.readers.get(k);
         if (!set) {

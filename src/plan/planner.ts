@@ -9,12 +9,13 @@
  */
 import type { AgentConfig } from "../config/agent-config.ts";
 import type { Row, RowChange } from "../ovsdb/wire/datum.ts";
+import type { PortBinding } from "../sb/port-binding.ts";
 import { DepGraph } from "./dep-graph.ts";
 import type { DesiredState, PlanEntry, PlanProblem } from "./desired-state.ts";
 import { type BridgeSlots, bridgeSlots, computeHostWide, type HostWide } from "./host-wide.ts";
 import type { LocalFacts } from "./local-facts.ts";
 import { Rules, type UnitOutput } from "./rules.ts";
-import { KEY_CHASSIS, SbStore } from "./sb-store.ts";
+import { SbStore } from "./sb-store.ts";
 
 export type Tables = ReadonlyMap<string, ReadonlyMap<string, Row>>;
 
@@ -60,9 +61,8 @@ export class Planner {
     this.store.clear(this.facts.chassisName);
     this.graph.clear();
     this.outputs.clear();
-    const touched = new Set<string>();
     for (const [uuid, row] of tables.get("Chassis") ?? []) this.store.putChassis(row, uuid);
-    for (const row of (tables.get("Port_Binding") ?? new Map()).values()) this.store.putPort(row, touched);
+    for (const row of (tables.get("Port_Binding") ?? new Map()).values()) this.store.putPort(row, undefined);
     this.recomputeAll();
   }
 
@@ -71,16 +71,21 @@ export class Planner {
     const touched = new Set<string>();
     const dirtyRows = new Set<string>();
     let hostDirty = false;
+    let oursChanged = false;
     for (const c of changes) {
       if (c.table === "Port_Binding") {
         const old = this.store.deletePort(c.uuid, touched);
         const next = c.kind === "delete" ? undefined : this.store.putPort(c.new, touched);
         if (old?.type === "localnet" || next?.type === "localnet") hostDirty = true;
         dirtyRows.add(c.uuid);
+        // Rows sharing a name may change canonical owner (see Rules.unit).
+        if (old) for (const u of this.store.sameName(old.logicalPort)) dirtyRows.add(u);
+        if (next) for (const u of this.store.sameName(next.logicalPort)) dirtyRows.add(u);
       } else if (c.table === "Chassis") {
-        if (this.store.putChassis(c.kind === "delete" ? undefined : c.new, c.uuid)) touched.add(KEY_CHASSIS);
+        if (this.store.putChassis(c.kind === "delete" ? undefined : c.new, c.uuid)) oursChanged = true;
       }
     }
+    if (oursChanged) return this.recomputeEverything();
     const dirtyUnits = new Set<string>();
     this.graph.touch(touched, dirtyUnits);
     for (const u of dirtyUnits) dirtyRows.add(u.slice(2));
@@ -94,14 +99,18 @@ export class Planner {
 
   /** New local facts (chassis name, bridge mappings, bridge MACs): everything is recomputed. */
   setFacts(facts: LocalFacts): PlanDelta {
-    const all = new Set(this.outputs.keys());
-    for (const uuid of this.store.ports.keys()) all.add(uuid);
-    const before = this.snapshot(all);
-    const oldHost = this.host;
     this.facts = facts;
     this.slots = bridgeSlots(this.config, facts);
     this.rules = new Rules(this.config, this.slots, this.store, this.graph);
     this.store.rename(facts.chassisName);
+    return this.recomputeEverything();
+  }
+
+  private recomputeEverything(): PlanDelta {
+    const all = new Set(this.outputs.keys());
+    for (const uuid of this.store.ports.keys()) all.add(uuid);
+    const before = this.snapshot(all);
+    const oldHost = this.host;
     this.graph.clear();
     this.outputs.clear();
     this.recomputeAll();
@@ -147,23 +156,26 @@ export class Planner {
 
   private recomputeAll(): void {
     this.cached = undefined;
-    for (const uuid of this.store.ports.keys()) this.recompute(uuid);
+    for (const [uuid, pb] of this.store.ports) this.recomputeUnit(uuid, pb);
     this.host = computeHostWide(this.config, this.facts, this.slots, this.store.localnets.values());
   }
 
   private recompute(uuid: string): void {
+    this.recomputeUnit(uuid, this.store.ports.get(uuid));
+  }
+
+  private recomputeUnit(uuid: string, pb: PortBinding | undefined): void {
     this.cached = undefined;
     const unit = `u:${uuid}`;
-    const pb = this.store.ports.get(uuid);
     if (!pb) {
       this.graph.forget(unit);
       this.outputs.delete(uuid);
       return;
     }
     const out = this.graph.track(unit, () => this.rules.unit(pb));
-    if (out.entries.length === 0 && out.problems.length === 0 && out.tenantDatapath === undefined)
-      this.outputs.delete(uuid);
-    else this.outputs.set(uuid, out);
+    if (out.entries.length > 0 || out.problems.length > 0 || out.tenantDatapath !== undefined)
+      this.outputs.set(uuid, out);
+    else if (this.outputs.size > 0) this.outputs.delete(uuid);
   }
 
   private snapshot(rows: Iterable<string>): Map<string, UnitOutput> {

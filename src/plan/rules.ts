@@ -41,7 +41,7 @@ import type { PlanEntry, PlanProblem } from "./desired-state.ts";
 import { EntryDraft, type ExposeVia } from "./entry-builder.ts";
 import { type BridgeSlot, type BridgeSlots, vlanDevice } from "./host-wide.ts";
 import { logicalPortError } from "./names.ts";
-import { KEY_CHASSIS, keyDpType, keyName, keyRow, type SbStore } from "./sb-store.ts";
+import { keyDpType, keyName, keyRow, type SbStore } from "./sb-store.ts";
 
 export type DpBridge =
   | { readonly kind: "none" }
@@ -114,6 +114,15 @@ function natOf(pb: PortBinding): readonly Parsed<NatEntry>[] {
   return n;
 }
 
+/** Problems of one row; `report` is bound once per row (no closure per call site). */
+class Reporter {
+  readonly list: PlanProblem[] = [];
+  constructor(private readonly object: string) {}
+  readonly report = (message: string): void => {
+    this.list.push({ table: "Port_Binding", object: this.object, message });
+  };
+}
+
 export class Rules {
   private readonly tenantExposure: boolean;
   private readonly scopes: ReadonlySet<string>;
@@ -130,8 +139,11 @@ export class Rules {
 
   // ---- tracked reads ------------------------------------------------------------------------
 
+  /**
+   * Untracked: which Chassis rows are ours changes only when our Chassis row is (re)created or
+   * removed, and the planner then recomputes everything (cheaper than 100,000 registrations).
+   */
   private isOurs(chassis: string | undefined): boolean {
-    this.graph.read(KEY_CHASSIS);
     return this.store.isOurs(chassis);
   }
 
@@ -291,19 +303,19 @@ export class Rules {
   // ---- units --------------------------------------------------------------------------------
 
   unit(pb: PortBinding): UnitOutput {
-    const problems: PlanProblem[] = [];
     const nameErr = logicalPortError(pb.logicalPort);
     if (nameErr)
       return { entries: [], problems: [{ table: "Port_Binding", object: pb.uuid, message: nameErr }] };
-    const report = (message: string) =>
-      problems.push({ table: "Port_Binding", object: pb.logicalPort, message });
+    const problems = new Reporter(pb.logicalPort);
+    const report = problems.report;
     if (!KNOWN_PORT_TYPES.has(pb.type)) {
       report(`unknown type ${quote(pb.type)}`);
-      return { entries: [], problems };
+      return { entries: [], problems: problems.list };
     }
-    if (!this.usable(pb)) {
+    // Untracked on purpose: the planner re-runs every row sharing a name when that set changes.
+    if (!this.store.isCanonical(pb)) {
       report(`logical_port also used by another row; row ${pb.uuid} ignored`);
-      return { entries: [], problems };
+      return { entries: [], problems: problems.list };
     }
     for (const o of pb.oddities) report(`odd column ${o}`);
     const entries: PlanEntry[] = [];
@@ -324,8 +336,8 @@ export class Rules {
         break;
     }
     if (pb.natAddresses.length > 0) this.natCarrier(pb, entries, report);
-    if (entries.length === 0 && problems.length === 0 && tenantDatapath === undefined) return EMPTY;
-    return { entries, problems, ...(tenantDatapath !== undefined ? { tenantDatapath } : {}) };
+    if (entries.length === 0 && problems.list.length === 0 && tenantDatapath === undefined) return EMPTY;
+    return { entries, problems: problems.list, ...(tenantDatapath !== undefined ? { tenantDatapath } : {}) };
   }
 
   /** The port's IPs: from `mac`, or from neutron:cidrs when `mac` is only "unknown". */

@@ -11,14 +11,14 @@ import { type PortBinding, portBindingFromRow } from "../sb/port-binding.ts";
 export const keyRow = (uuid: string): string => `k:row:${uuid}`;
 export const keyName = (name: string): string => `k:name:${name}`;
 export const keyDpType = (dp: string, type: string): string => `k:dp:${dp}\u0000${type}`;
-export const KEY_CHASSIS = "k:chassis";
 
 const byPort = (a: PortBinding, b: PortBinding): number =>
   a.logicalPort < b.logicalPort ? -1 : a.logicalPort > b.logicalPort ? 1 : a.uuid < b.uuid ? -1 : 1;
 
 export class SbStore {
   readonly ports = new Map<string, PortBinding>();
-  private readonly names = new Map<string, Set<string>>();
+  /** logical_port → uuid, or the set of uuids while a name is (transiently) duplicated. */
+  private readonly names = new Map<string, string | Set<string>>();
   private readonly byDpType = new Map<string, Map<string, PortBinding>>();
   private readonly sorted = new Map<string, readonly PortBinding[]>();
   readonly localnets = new Map<string, PortBinding>();
@@ -38,23 +38,22 @@ export class SbStore {
     this.ours = new Set();
   }
 
-  private keysOf(pb: PortBinding, out: Set<string>): void {
+  private keysOf(pb: PortBinding, out: Set<string> | undefined): void {
+    if (!out) return;
     out.add(keyRow(pb.uuid));
     out.add(keyName(pb.logicalPort));
     out.add(keyDpType(pb.datapath, pb.type));
   }
 
-  /** Insert or replace a Port_Binding; adds touched keys to `touched`. */
-  putPort(row: Row, touched: Set<string>): PortBinding {
-    this.deletePort(row._uuid, touched);
+  /** Insert or replace a Port_Binding; adds touched keys to `touched` (none during a load). */
+  putPort(row: Row, touched: Set<string> | undefined): PortBinding {
+    if (this.ports.has(row._uuid)) this.deletePort(row._uuid, touched);
     const pb = portBindingFromRow(row);
     this.ports.set(pb.uuid, pb);
-    let names = this.names.get(pb.logicalPort);
-    if (!names) {
-      names = new Set();
-      this.names.set(pb.logicalPort, names);
-    }
-    names.add(pb.uuid);
+    const names = this.names.get(pb.logicalPort);
+    if (names === undefined) this.names.set(pb.logicalPort, pb.uuid);
+    else if (typeof names === "string") this.names.set(pb.logicalPort, new Set([names, pb.uuid]));
+    else names.add(pb.uuid);
     const k = keyDpType(pb.datapath, pb.type);
     let m = this.byDpType.get(k);
     if (!m) {
@@ -62,19 +61,22 @@ export class SbStore {
       this.byDpType.set(k, m);
     }
     m.set(pb.uuid, pb);
-    this.sorted.delete(k);
+    if (this.sorted.size > 0) this.sorted.delete(k);
     if (pb.type === "localnet") this.localnets.set(pb.uuid, pb);
     this.keysOf(pb, touched);
     return pb;
   }
 
-  deletePort(uuid: string, touched: Set<string>): PortBinding | undefined {
+  deletePort(uuid: string, touched: Set<string> | undefined): PortBinding | undefined {
     const pb = this.ports.get(uuid);
     if (!pb) return undefined;
     this.ports.delete(uuid);
     const names = this.names.get(pb.logicalPort);
-    names?.delete(uuid);
-    if (names?.size === 0) this.names.delete(pb.logicalPort);
+    if (typeof names === "string") this.names.delete(pb.logicalPort);
+    else if (names) {
+      names.delete(uuid);
+      if (names.size === 1) this.names.set(pb.logicalPort, [...names][0] as string);
+    }
     const k = keyDpType(pb.datapath, pb.type);
     const m = this.byDpType.get(k);
     m?.delete(uuid);
@@ -91,10 +93,24 @@ export class SbStore {
    */
   byName(name: string): PortBinding | undefined {
     const set = this.names.get(name);
-    if (!set) return undefined;
+    if (set === undefined) return undefined;
+    if (typeof set === "string") return this.ports.get(set);
     let best: string | undefined;
     for (const u of set) if (best === undefined || u < best) best = u;
     return best === undefined ? undefined : this.ports.get(best);
+  }
+
+  /** Whether `pb` owns its logical_port name (the common single-owner case is one lookup). */
+  isCanonical(pb: PortBinding): boolean {
+    const set = this.names.get(pb.logicalPort);
+    if (typeof set === "string") return set === pb.uuid;
+    return this.byName(pb.logicalPort)?.uuid === pb.uuid;
+  }
+
+  /** Every row currently using a logical_port name (usually one). */
+  sameName(name: string): readonly string[] {
+    const set = this.names.get(name);
+    return set === undefined ? [] : typeof set === "string" ? [set] : [...set];
   }
 
   /** Rows of one type on one datapath, sorted by logical_port then uuid. */

@@ -18,6 +18,6 @@ export function chassisFromRow(row: Row): Chassis {
     name: readString(row.name, "name", odd),
     hostname: readString(row.hostname, "hostname", odd),
     externalIds: readStringMap(row.external_ids, "external_ids", odd),
-    oddities: odd.list,
+    oddities: odd.take(),
   };
 }

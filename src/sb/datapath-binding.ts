@@ -30,6 +30,6 @@ export function datapathBindingFromRow(row: Row): DatapathBinding {
     externalIds,
     ...(kind ? { kind } : {}),
     ...(name !== undefined ? { name } : {}),
-    oddities: odd.list,
+    oddities: odd.take(),
   };
 }

@@ -11,7 +11,16 @@ export class Oddities {
   note(column: string, what: string): void {
     this.list.push(`${column}: ${what}`);
   }
+  /** The oddities found (a shared empty array when none: views are built by the 100,000). */
+  take(): readonly string[] {
+    if (this.list.length === 0) return NO_ODDITIES;
+    const out = [...this.list];
+    this.list.length = 0;
+    return out;
+  }
 }
+
+const NO_ODDITIES: readonly string[] = Object.freeze([]);
 
 function isAtomArray(d: Datum | undefined): d is readonly Atom[] {
   return Array.isArray(d);
@@ -63,9 +72,11 @@ export function readStringSet(d: Datum | undefined, column: string, odd: Odditie
   if (d === undefined) return [];
   if (typeof d === "string") return [d];
   if (isAtomArray(d)) {
-    const out = d.filter((x): x is string => typeof x === "string");
-    if (out.length !== d.length) odd.note(column, "non-string set members ignored");
-    return out;
+    let clean = true;
+    for (const x of d) if (typeof x !== "string") clean = false;
+    if (clean) return d as readonly string[];
+    odd.note(column, "non-string set members ignored");
+    return d.filter((x): x is string => typeof x === "string");
   }
   odd.note(column, "not a set");
   return [];

@@ -60,8 +60,10 @@ export interface PortBinding {
   readonly oddities: readonly string[];
 }
 
+/** Reused across calls (single-threaded, and `take()` empties it): no allocation per row. */
+const odd = new Oddities();
+
 export function portBindingFromRow(row: Row): PortBinding {
-  const odd = new Oddities();
   const pb: PortBinding = {
     uuid: row._uuid,
     logicalPort: readString(row.logical_port, "logical_port", odd),
@@ -86,7 +88,7 @@ export function portBindingFromRow(row: Row): PortBinding {
     parentPort: readOptionalString(row.parent_port, "parent_port", odd),
     gatewayChassis: readStringSet(row.gateway_chassis, "gateway_chassis", odd),
     haChassisGroup: readOptionalString(row.ha_chassis_group, "ha_chassis_group", odd),
-    oddities: odd.list,
+    oddities: odd.take(),
   };
   return pb;
 }
