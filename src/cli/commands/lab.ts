@@ -1,11 +1,24 @@
 /**
- * `ovn-bgp lab`: builds or tears down a local test topology.
- * Placeholder until its owner writes it: exits with status 3 (not implemented). Operands and any options
- * not declared in program.ts arrive in `opts.args`.
+ * `ovn-bgp lab up [--manual] | check | status | down [--instance NAME]`: the seed's lab on this
+ * machine (see src/lab/lab.ts). Operands and options arrive in `opts.args` (pass-through command).
  */
+import { runLabCommand } from "../../lab/lab.ts";
 import type { CliContext, CommandOptions } from "../context.ts";
-import { notImplemented } from "../errors.ts";
+import { CliError, EXIT } from "../errors.ts";
 
-export async function run(_ctx: CliContext, _opts: CommandOptions): Promise<number> {
-  throw notImplemented("lab");
+export async function run(ctx: CliContext, opts: CommandOptions): Promise<number> {
+  const args = [...opts.args];
+  const command = args.shift() ?? "";
+  let manual = false;
+  let instance: string | undefined;
+  while (args.length > 0) {
+    const a = args.shift() as string;
+    if (a === "--manual") manual = true;
+    else if (a === "--instance" && args.length > 0) instance = args.shift();
+    else if (a.startsWith("--instance=")) instance = a.slice("--instance=".length);
+    else throw new CliError(`lab: unknown argument ${JSON.stringify(a)}`, EXIT.USAGE);
+  }
+  return runLabCommand(command, { manual, ...(instance ? { instance } : {}) }, (line) =>
+    ctx.stdout.write(`${line}\n`),
+  );
 }
