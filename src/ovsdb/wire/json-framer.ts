@@ -83,6 +83,8 @@ export class JsonFramer {
      * lazily and reused: searching from every string start would rescan the chunk tail each time.
      */
     let nextBs = -2;
+    /** Same for the next quote: a string with many escapes must not rescan up to its closing quote. */
+    let nextQ = -2;
 
     while (i < len) {
       if (depth === 0) {
@@ -112,7 +114,8 @@ export class JsonFramer {
         }
         // Jump to the next quote or backslash with native searches instead of a byte loop: strings
         // are most of an OVSDB message (uuids, names, external_ids).
-        const q = chunk.indexOf(QUOTE, i);
+        if (nextQ !== -1 && nextQ < i) nextQ = chunk.indexOf(QUOTE, i);
+        const q = nextQ;
         if (q === -1) {
           // The string continues in the next chunk; remember a trailing backslash.
           const bs = lastBackslashRunIsOdd(chunk, i, len);

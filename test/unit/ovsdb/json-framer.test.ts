@@ -58,6 +58,15 @@ describe("JsonFramer", () => {
     assert.deepEqual(f.push(Buffer.from('"]')), [["\\"]]);
   });
 
+  it("handles long strings dense with escapes, whole and in small chunks", () => {
+    const value = { match: 'inport == "lsp1" && \\'.repeat(5000), n: ['\\"', "\n\t"] };
+    const bytes = Buffer.from(JSON.stringify(value) + JSON.stringify([value]));
+    assert.deepEqual(new JsonFramer().push(bytes), [value, [value]]);
+    const f = new JsonFramer();
+    const cuts = Array.from({ length: Math.floor(bytes.length / 7) }, (_, k) => (k + 1) * 7);
+    assert.deepEqual(feed(f, bytes, cuts), [value, [value]]);
+  });
+
   it("reports how many bytes of an incomplete message it holds", () => {
     const f = new JsonFramer();
     assert.deepEqual(f.push(Buffer.from('  {"a": [1, ')), []);
