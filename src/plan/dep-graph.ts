@@ -11,10 +11,12 @@
 export class DepGraph {
   /** key or node id → dependents (units or nodes) that read it. */
   private readonly readers = new Map<string, Set<string>>();
-  /** dependent → the keys it read in its last computation (may repeat). */
-  private readonly deps = new Map<string, string[]>();
+  /** dependent → the key(s) it read in its last computation (may repeat; one key unboxed). */
+  private readonly deps = new Map<string, string | string[]>();
   private readonly nodeValues = new Map<string, unknown>();
   private readonly stack: string[][] = [];
+  /** True between clear() and the end of the first full computation: nothing to forget yet. */
+  fresh = true;
 
   /** Record that the computation in progress read `key`. */
   read(key: string): void {
@@ -23,14 +25,15 @@ export class DepGraph {
 
   /** Run `fn` as the computation of `dependent`, replacing its recorded dependencies. */
   track<T>(dependent: string, fn: () => T): T {
-    if (this.deps.size > 0) this.forget(dependent);
+    if (!this.fresh) this.forget(dependent);
     const keys: string[] = [];
     this.stack.push(keys);
     try {
       return fn();
     } finally {
       this.stack.pop();
-      if (keys.length > 0) this.deps.set(dependent, keys);
+      if (keys.length === 1) this.deps.set(dependent, keys[0] as string);
+      else if (keys.length > 1) this.deps.set(dependent, keys);
       for (const k of keys) {
         let set = this.readers.get(k);
         if (!set) {
@@ -53,9 +56,9 @@ export class DepGraph {
 
   /** Drop a dependent's recorded reads (a unit whose row is gone). */
   forget(dependent: string): void {
-    const old = this.deps.get(dependent);
-    if (!old) return;
-    for (const k of old) {
+    const found = this.deps.get(dependent);
+    if (found === undefined) return;
+    for (const k of typeof found === "string" ? [found] : found) {
       const set = this.readers.get(k);
       if (!set) continue;
       set.delete(dependent);
@@ -83,6 +86,7 @@ export class DepGraph {
   }
 
   clear(): void {
+    this.fresh = true;
     this.readers.clear();
     this.deps.clear();
     this.nodeValues.clear();

@@ -157,6 +157,7 @@ export class Planner {
   private recomputeAll(): void {
     this.cached = undefined;
     for (const [uuid, pb] of this.store.ports) this.recomputeUnit(uuid, pb);
+    this.graph.fresh = false;
     this.host = computeHostWide(this.config, this.facts, this.slots, this.store.localnets.values());
   }
 

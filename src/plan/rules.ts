@@ -114,13 +114,13 @@ function natOf(pb: PortBinding): readonly Parsed<NatEntry>[] {
   return n;
 }
 
-/** Problems of one row; `report` is bound once per row (no closure per call site). */
+/** Problems of one row (a class method, not a closure: one is made per row). */
 class Reporter {
   readonly list: PlanProblem[] = [];
   constructor(private readonly object: string) {}
-  readonly report = (message: string): void => {
+  report(message: string): void {
     this.list.push({ table: "Port_Binding", object: this.object, message });
-  };
+  }
 }
 
 export class Rules {
@@ -306,45 +306,46 @@ export class Rules {
     const nameErr = logicalPortError(pb.logicalPort);
     if (nameErr)
       return { entries: [], problems: [{ table: "Port_Binding", object: pb.uuid, message: nameErr }] };
-    const problems = new Reporter(pb.logicalPort);
-    const report = problems.report;
+    const rep = new Reporter(pb.logicalPort);
     if (!KNOWN_PORT_TYPES.has(pb.type)) {
-      report(`unknown type ${quote(pb.type)}`);
-      return { entries: [], problems: problems.list };
+      rep.report(`unknown type ${quote(pb.type)}`);
+      return { entries: [], problems: rep.list };
     }
     // Untracked on purpose: the planner re-runs every row sharing a name when that set changes.
     if (!this.store.isCanonical(pb)) {
-      report(`logical_port also used by another row; row ${pb.uuid} ignored`);
-      return { entries: [], problems: problems.list };
+      rep.report(`logical_port also used by another row; row ${pb.uuid} ignored`);
+      return { entries: [], problems: rep.list };
     }
-    for (const o of pb.oddities) report(`odd column ${o}`);
     const entries: PlanEntry[] = [];
     let tenantDatapath: string | undefined;
     switch (pb.type) {
       case "":
       case "virtual":
-        this.vif(pb, entries, report);
+        this.vif(pb, entries, rep);
         break;
       case "chassisredirect":
-        this.gateway(pb, entries, report);
+        this.gateway(pb, entries, rep);
         break;
       case "l3gateway":
-        if (!this.gateway(pb, entries, report)) tenantDatapath = this.routerPort(pb, entries, report);
+        if (!this.gateway(pb, entries, rep)) tenantDatapath = this.routerPort(pb, entries, rep);
         break;
       case "patch":
-        tenantDatapath = this.routerPort(pb, entries, report);
+        tenantDatapath = this.routerPort(pb, entries, rep);
         break;
     }
-    if (pb.natAddresses.length > 0) this.natCarrier(pb, entries, report);
-    if (entries.length === 0 && problems.list.length === 0 && tenantDatapath === undefined) return EMPTY;
-    return { entries, problems: problems.list, ...(tenantDatapath !== undefined ? { tenantDatapath } : {}) };
+    if (pb.natAddresses.length > 0) this.natCarrier(pb, entries, rep);
+    // Column oddities matter only for rows that take part here (topology or exposed rows).
+    if (entries.length > 0 || tenantDatapath !== undefined || pb.type !== "")
+      for (const o of pb.oddities) rep.report(`odd column ${o}`);
+    if (entries.length === 0 && rep.list.length === 0 && tenantDatapath === undefined) return EMPTY;
+    return { entries, problems: rep.list, ...(tenantDatapath !== undefined ? { tenantDatapath } : {}) };
   }
 
   /** The port's IPs: from `mac`, or from neutron:cidrs when `mac` is only "unknown". */
-  private portIps(pb: PortBinding, report: (m: string) => void): IpPrefix[] {
+  private portIps(pb: PortBinding, rep: Reporter): IpPrefix[] {
     const mac = macOf(pb);
     if (!mac.ok) {
-      report(mac.error);
+      rep.report(mac.error);
       return [];
     }
     let ips: readonly IpPrefix[] = mac.value.ips;
@@ -353,7 +354,7 @@ export class Rules {
       if (cidrs === undefined) return [];
       const parsed = parseNeutronCidrs(cidrs);
       if (!parsed.ok) {
-        report(parsed.error);
+        rep.report(parsed.error);
         return [];
       }
       ips = parsed.value;
@@ -361,18 +362,18 @@ export class Rules {
     const out: IpPrefix[] = [];
     for (const p of ips) {
       const why = unexposableReason(p);
-      if (why) report(why);
+      if (why) rep.report(why);
       else out.push(p);
     }
     return out;
   }
 
-  private vif(pb: PortBinding, entries: PlanEntry[], report: (m: string) => void): void {
+  private vif(pb: PortBinding, entries: PlanEntry[], rep: Reporter): void {
     const br = this.bridgeOf(pb.datapath);
     if (br.kind === "unmapped") return;
     if (br.kind === "mapped") {
       if (!this.isOurs(pb.chassis) || pb.up === false) return;
-      const ips = this.portIps(pb, report);
+      const ips = this.portIps(pb, rep);
       if (ips.length === 0) return;
       const d = new EntryDraft(this.config, `provider-vm:${pb.logicalPort}`, {
         event: "PortBindingChassisCreatedEvent",
@@ -401,7 +402,7 @@ export class Rules {
       logicalPort: pb.logicalPort,
       kind: "tenant-vm",
     });
-    for (const ip of this.portIps(pb, report)) {
+    for (const ip of this.portIps(pb, rep)) {
       if (!this.familyAllowed(ip) || !this.scopeAllowed(pb, ip.family)) continue;
       const s = subnets.find((x) => contains(x.net, ip));
       if (s) d.advertise(ip, s.gateway.via.dev);
@@ -410,9 +411,9 @@ export class Rules {
   }
 
   /** A gateway port bound here; false when the row is not a gateway port. */
-  private gateway(pb: PortBinding, entries: PlanEntry[], report: (m: string) => void): boolean {
+  private gateway(pb: PortBinding, entries: PlanEntry[], rep: Reporter): boolean {
     const r = this.gatewayInfo(pb);
-    if (r.problem) report(r.problem);
+    if (r.problem) rep.report(r.problem);
     if (!r.info) return r.problem !== undefined || pb.type === "chassisredirect";
     const g = r.info;
     const d = new EntryDraft(this.config, `cr-lrp:${pb.logicalPort}`, {
@@ -432,9 +433,9 @@ export class Rules {
   }
 
   /** A router port: tenant subnets behind a local gateway. Returns the tenant datapath. */
-  private routerPort(pb: PortBinding, entries: PlanEntry[], report: (m: string) => void): string | undefined {
+  private routerPort(pb: PortBinding, entries: PlanEntry[], rep: Reporter): string | undefined {
     const r = this.lrpSubnets(pb);
-    if (r.problem) report(r.problem);
+    if (r.problem) rep.report(r.problem);
     for (const s of r.subnets) {
       const d = new EntryDraft(this.config, `tenant-subnet:${pb.logicalPort}:${s.cidr}`, {
         event: "SubnetRouterAttachedEvent",
@@ -459,10 +460,10 @@ export class Rules {
   }
 
   /** FIPs listed in this port's nat_addresses, grouped by the port they are resident on. */
-  private natCarrier(pb: PortBinding, entries: PlanEntry[], report: (m: string) => void): void {
+  private natCarrier(pb: PortBinding, entries: PlanEntry[], rep: Reporter): void {
     const br = this.bridgeOf(pb.datapath);
     const parsed = natOf(pb);
-    for (const p of parsed) if (!p.ok) report(p.error);
+    for (const p of parsed) if (!p.ok) rep.report(p.error);
     if (br.kind !== "mapped") return;
     const groups = new Map<string, IpPrefix[]>();
     for (const p of parsed) {
@@ -493,7 +494,7 @@ export class Rules {
       }
       for (const ip of e.ips) {
         const why = unexposableReason(ip);
-        if (why) report(why);
+        if (why) rep.report(why);
         else if (!exclude.some((x) => x.ip === ip.ip)) list.push(ip);
       }
     }

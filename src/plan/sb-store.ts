@@ -12,6 +12,9 @@ export const keyRow = (uuid: string): string => `k:row:${uuid}`;
 export const keyName = (name: string): string => `k:name:${name}`;
 export const keyDpType = (dp: string, type: string): string => `k:dp:${dp}\u0000${type}`;
 
+/** The only types the rules enumerate per datapath (VIFs are reached by name or by their own row). */
+const INDEXED_TYPES: ReadonlySet<string> = new Set(["localnet", "patch", "l3gateway", "chassisredirect"]);
+
 const byPort = (a: PortBinding, b: PortBinding): number =>
   a.logicalPort < b.logicalPort ? -1 : a.logicalPort > b.logicalPort ? 1 : a.uuid < b.uuid ? -1 : 1;
 
@@ -19,6 +22,8 @@ export class SbStore {
   readonly ports = new Map<string, PortBinding>();
   /** logical_port → uuid, or the set of uuids while a name is (transiently) duplicated. */
   private readonly names = new Map<string, string | Set<string>>();
+  /** Names currently held by more than one row (normally none). */
+  private readonly duplicated = new Set<string>();
   private readonly byDpType = new Map<string, Map<string, PortBinding>>();
   private readonly sorted = new Map<string, readonly PortBinding[]>();
   readonly localnets = new Map<string, PortBinding>();
@@ -31,6 +36,7 @@ export class SbStore {
     this.ourName = chassisName;
     this.ports.clear();
     this.names.clear();
+    this.duplicated.clear();
     this.byDpType.clear();
     this.sorted.clear();
     this.localnets.clear();
@@ -42,27 +48,35 @@ export class SbStore {
     if (!out) return;
     out.add(keyRow(pb.uuid));
     out.add(keyName(pb.logicalPort));
-    out.add(keyDpType(pb.datapath, pb.type));
+    if (INDEXED_TYPES.has(pb.type)) out.add(keyDpType(pb.datapath, pb.type));
   }
 
-  /** Insert or replace a Port_Binding; adds touched keys to `touched` (none during a load). */
+  /**
+   * Insert or replace a Port_Binding; adds touched keys to `touched`. A load passes no `touched`
+   * and guarantees each uuid once (no replace check).
+   */
   putPort(row: Row, touched: Set<string> | undefined): PortBinding {
-    if (this.ports.has(row._uuid)) this.deletePort(row._uuid, touched);
+    if (touched !== undefined && this.ports.has(row._uuid)) this.deletePort(row._uuid, touched);
     const pb = portBindingFromRow(row);
     this.ports.set(pb.uuid, pb);
     const names = this.names.get(pb.logicalPort);
     if (names === undefined) this.names.set(pb.logicalPort, pb.uuid);
-    else if (typeof names === "string") this.names.set(pb.logicalPort, new Set([names, pb.uuid]));
-    else names.add(pb.uuid);
-    const k = keyDpType(pb.datapath, pb.type);
-    let m = this.byDpType.get(k);
-    if (!m) {
-      m = new Map();
-      this.byDpType.set(k, m);
+    else {
+      this.duplicated.add(pb.logicalPort);
+      if (typeof names === "string") this.names.set(pb.logicalPort, new Set([names, pb.uuid]));
+      else names.add(pb.uuid);
     }
-    m.set(pb.uuid, pb);
-    if (this.sorted.size > 0) this.sorted.delete(k);
-    if (pb.type === "localnet") this.localnets.set(pb.uuid, pb);
+    if (INDEXED_TYPES.has(pb.type)) {
+      const k = keyDpType(pb.datapath, pb.type);
+      let m = this.byDpType.get(k);
+      if (!m) {
+        m = new Map();
+        this.byDpType.set(k, m);
+      }
+      m.set(pb.uuid, pb);
+      if (this.sorted.size > 0) this.sorted.delete(k);
+      if (pb.type === "localnet") this.localnets.set(pb.uuid, pb);
+    }
     this.keysOf(pb, touched);
     return pb;
   }
@@ -75,14 +89,19 @@ export class SbStore {
     if (typeof names === "string") this.names.delete(pb.logicalPort);
     else if (names) {
       names.delete(uuid);
-      if (names.size === 1) this.names.set(pb.logicalPort, [...names][0] as string);
+      if (names.size === 1) {
+        this.names.set(pb.logicalPort, [...names][0] as string);
+        this.duplicated.delete(pb.logicalPort);
+      }
     }
-    const k = keyDpType(pb.datapath, pb.type);
-    const m = this.byDpType.get(k);
-    m?.delete(uuid);
-    if (m?.size === 0) this.byDpType.delete(k);
-    this.sorted.delete(k);
-    this.localnets.delete(uuid);
+    if (INDEXED_TYPES.has(pb.type)) {
+      const k = keyDpType(pb.datapath, pb.type);
+      const m = this.byDpType.get(k);
+      m?.delete(uuid);
+      if (m?.size === 0) this.byDpType.delete(k);
+      this.sorted.delete(k);
+      this.localnets.delete(uuid);
+    }
     this.keysOf(pb, touched);
     return pb;
   }
@@ -102,6 +121,7 @@ export class SbStore {
 
   /** Whether `pb` owns its logical_port name (the common single-owner case is one lookup). */
   isCanonical(pb: PortBinding): boolean {
+    if (this.duplicated.size === 0 || !this.duplicated.has(pb.logicalPort)) return true;
     const set = this.names.get(pb.logicalPort);
     if (typeof set === "string") return set === pb.uuid;
     return this.byName(pb.logicalPort)?.uuid === pb.uuid;
@@ -113,7 +133,7 @@ export class SbStore {
     return set === undefined ? [] : typeof set === "string" ? [set] : [...set];
   }
 
-  /** Rows of one type on one datapath, sorted by logical_port then uuid. */
+  /** Rows of one indexed type (INDEXED_TYPES) on one datapath, sorted by logical_port then uuid. */
   portsOn(dp: string, type: string): readonly PortBinding[] {
     const k = keyDpType(dp, type);
     let s = this.sorted.get(k);
