@@ -41,6 +41,12 @@ export interface ColumnCodec {
   readonly key: number;
   readonly value: number;
   readonly def: Datum;
+  /**
+   * An update2 "modify" carries a diff for this column (max > 1) rather than the new value. This is
+   * ovsdb_type_is_composite() in ovsdb-server: an optional scalar (set or map with max 1, e.g.
+   * Port_Binding.chassis) is sent as its new value, checked against ovsdb-server 3.1.
+   */
+  readonly diff: boolean;
 }
 
 /** A table compiled for decoding: columns in schema order plus a by-name index. */
@@ -81,6 +87,7 @@ export function columnCodec(col: ColumnSchema): ColumnCodec {
       key: typeCode(col.type.key.type),
       value: col.type.value ? typeCode(col.type.value.type) : -1,
       def: defaultDatum(col),
+      diff: col.type.max > 1,
     };
     columnCache.set(col, c);
   }

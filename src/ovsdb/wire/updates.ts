@@ -7,9 +7,14 @@
  *   "old" only the changed ones (we do not need it: we have the current row);
  * - `update2`/`update3` (monitor_cond/monitor_cond_since, version 2): exactly one of
  *   {"initial": row}, {"insert": row}, {"modify": diff}, {"delete": null}. Inserted rows omit columns
- *   at their default value; a "modify" carries, per changed column, the new value of a scalar, the
- *   symmetric difference of a set, or for a map the pairs to delete (key with its current value) and
- *   to set (new key, or key with a new value).
+ *   at their default value. A "modify" carries, per changed column with max > 1, the symmetric
+ *   difference of a set, or for a map the pairs to delete (key with its current value) and to set
+ *   (new key, or key with a new value); for every column with max 1 (scalars, and optional values
+ *   such as Port_Binding.chassis) it carries the NEW VALUE, because ovsdb-server only diffs
+ *   "composite" types (n_max > 1). Verified against ovsdb-server 3.1: moving chassis A→B sends B,
+ *   clearing it sends ["set", []].
+ *
+ * Rows also carry `_version` when the monitor asks for all columns; it is kept and updated.
  *
  * When a monitor requests a subset of columns, pass a schema narrowed with `restrictSchema()` so
  * defaults are filled only for monitored columns.
@@ -114,7 +119,15 @@ function modifyRow(
   for (const name in diff) {
     const c = byName.get(name);
     if (c === undefined) {
-      opts?.onUnknownColumn?.(table.name, name);
+      if (name === "_version") {
+        const v = decodeVersion(diff[name], table, uuid);
+        if (current._version !== v) {
+          if (next === undefined) next = { ...current };
+          next._version = v;
+        }
+      } else {
+        opts?.onUnknownColumn?.(table.name, name);
+      }
       continue;
     }
     let d: Datum;
@@ -135,8 +148,16 @@ function modifyRow(
   return { kind: "update", table: table.name, uuid, old: current, new: next as Row };
 }
 
+function decodeVersion(w: unknown, table: TableSchema, uuid: string): string {
+  if (Array.isArray(w) && w.length === 2 && w[0] === "uuid" && typeof w[1] === "string" && isUuid(w[1])) {
+    return w[1];
+  }
+  throw new DatumError(`invalid _version ${show(w)}`, { table: table.name, uuid, column: "_version" });
+}
+
 /** Applies a decoded modify value `d` of column `c` to its current datum. */
 function mergeDiff(c: ColumnCodec, old: Datum, d: Datum): Datum {
+  if (!c.diff) return d;
   if (c.shape === SHAPE_SET) return symmetricDifference(old as readonly Atom[], d as readonly Atom[]);
   if (c.shape === SHAPE_MAP)
     return applyMapDiff(old as ReadonlyMap<Atom, Atom>, d as ReadonlyMap<Atom, Atom>);

@@ -12,23 +12,25 @@ const CH2 = "c2c2c2c2-0000-4000-8000-000000000002";
 const DP = "d0d0d0d0-0000-4000-8000-000000000000";
 
 /** A cut-down Port_Binding with each column shape. */
+const PB_JSON = {
+  isRoot: true,
+  columns: {
+    logical_port: { type: "string" },
+    type: { type: "string" },
+    tunnel_key: { type: { key: { type: "integer", minInteger: 1, maxInteger: 32767 } } },
+    datapath: { type: { key: { type: "uuid", refTable: "Datapath_Binding" } } },
+    chassis: { type: { key: { type: "uuid", refTable: "Chassis", refType: "weak" }, min: 0, max: 1 } },
+    mac: { type: { key: "string", min: 0, max: "unlimited" } },
+    up: { type: { key: "boolean", min: 0, max: 1 } },
+    options: { type: { key: "string", value: "string", min: 0, max: "unlimited" } },
+    external_ids: { type: { key: "string", value: "string", min: 0, max: "unlimited" } },
+  },
+};
 const schema = parseSchema({
   name: "OVN_Southbound",
   version: "20.27.0",
   tables: {
-    Port_Binding: {
-      isRoot: true,
-      columns: {
-        logical_port: { type: "string" },
-        type: { type: "string" },
-        tunnel_key: { type: { key: { type: "integer", minInteger: 1, maxInteger: 32767 } } },
-        datapath: { type: { key: { type: "uuid", refTable: "Datapath_Binding" } } },
-        chassis: { type: { key: { type: "uuid", refTable: "Chassis", refType: "weak" }, min: 0, max: 1 } },
-        mac: { type: { key: "string", min: 0, max: "unlimited" } },
-        up: { type: { key: "boolean", min: 0, max: 1 } },
-        external_ids: { type: { key: "string", value: "string", min: 0, max: "unlimited" } },
-      },
-    },
+    Port_Binding: PB_JSON,
     Datapath_Binding: { isRoot: true, columns: { tunnel_key: { type: "integer" } } },
     Chassis: { isRoot: true, columns: { name: { type: "string" } } },
   },
@@ -122,26 +124,42 @@ describe("applyRowUpdate2", () => {
     assert.equal((row.external_ids as Map<Atom, Atom>).size, 2);
   });
 
-  it("modify set: symmetric difference (chassis moves from CH1 to CH2, then is cleared)", () => {
+  it("modify set with max > 1: the symmetric difference", () => {
     const row = insertRow();
-    const moved = updated(
-      applyRowUpdate2(PB, U1, row, {
-        modify: {
-          chassis: [
-            "set",
-            [
-              ["uuid", CH1],
-              ["uuid", CH2],
-            ],
-          ],
-        },
-      }),
-    );
-    assert.deepEqual(moved.chassis, [CH2]);
-    const cleared = updated(applyRowUpdate2(PB, U1, moved, { modify: { chassis: ["uuid", CH2] } }));
-    assert.deepEqual(cleared.chassis, []);
     const mac = updated(applyRowUpdate2(PB, U1, row, { modify: { mac: ["set", ["a", "b"]] } }));
     assert.deepEqual([...(mac.mac as Atom[])].sort(), ["a", "b", "fa:16:3e:00:00:01 10.0.0.5"]);
+    const toggled = updated(
+      applyRowUpdate2(PB, U1, mac, { modify: { mac: ["set", ["a", "fa:16:3e:00:00:01 10.0.0.5"]] } }),
+    );
+    assert.deepEqual(toggled.mac, ["b"]);
+    const gone = updated(applyRowUpdate2(PB, U1, toggled, { modify: { mac: "b" } })); // one element: bare atom
+    assert.deepEqual(gone.mac, []);
+  });
+
+  it("modify optional value (max 1): the new value, as ovsdb-server sends it (chassis moves, then is cleared)", () => {
+    // Captured from ovsdb-server 3.1: moving chassis CH1 -> CH2 sends just CH2, clearing sends ["set", []].
+    const row = insertRow();
+    const moved = updated(applyRowUpdate2(PB, U1, row, { modify: { chassis: ["uuid", CH2] } }));
+    assert.deepEqual(moved.chassis, [CH2]);
+    const cleared = updated(applyRowUpdate2(PB, U1, moved, { modify: { chassis: ["set", []] } }));
+    assert.deepEqual(cleared.chassis, []);
+    const set = updated(applyRowUpdate2(PB, U1, cleared, { modify: { chassis: ["uuid", CH1], up: true } }));
+    assert.deepEqual(set.chassis, [CH1]);
+    assert.deepEqual(set.up, [true]);
+  });
+
+  it("keeps _version current when the monitor includes it", () => {
+    const V1 = "aaaaaaaa-0000-4000-8000-000000000001";
+    const V2 = "aaaaaaaa-0000-4000-8000-000000000002";
+    const ins = applyRowUpdate2(PB, U2, undefined, { insert: { logical_port: "v", _version: ["uuid", V1] } });
+    assert.ok(ins && ins.kind === "insert");
+    assert.equal(ins.new._version, V1);
+    const next = updated(
+      applyRowUpdate2(PB, U2, ins.new, { modify: { _version: ["uuid", V2], type: "patch" } }),
+    );
+    assert.equal(next._version, V2);
+    assert.equal(next.type, "patch");
+    assert.throws(() => applyRowUpdate2(PB, U2, ins.new, { modify: { _version: "x" } }), DatumError);
   });
 
   it("modify scalar: the new value; an empty or no-op diff is no change", () => {
@@ -290,5 +308,57 @@ describe("applyTableUpdates", () => {
     const ch = res.changes[0];
     assert.ok(ch && ch.kind === "insert");
     assert.deepEqual(Object.keys(ch.new), ["_uuid", "logical_port", "chassis"]);
+  });
+});
+
+describe("replay of a real ovsdb-server 3.1 update3 stream", () => {
+  // Captured from ovsdb-server 3.1 with the OVN 23.03 Southbound schema (monitor_cond_since, all
+  // columns): insert, then an update setting chassis hv1 -> hv2, external_ids {a:1,b:2} -> {b:3,c:4},
+  // mac [m] -> [x,y], up [] -> [true], then a delete.
+  const sb = parseSchema({
+    name: "OVN_Southbound",
+    version: "20.27.0",
+    tables: {
+      Port_Binding: PB_JSON,
+      Chassis: { columns: { name: { type: "string" } } },
+      Datapath_Binding: { columns: { tunnel_key: { type: "integer" } } },
+    },
+  });
+  const pbUuid = "36cf988b-245d-48f8-bde7-1784b79b858b";
+  const hv1 = "c0bad49c-d888-48e0-8d48-dffcb44b7890";
+  const hv2 = "21980a37-0124-4699-9a78-23265a337ddc";
+  const dp = "0fa9330d-3221-4297-bbfa-dc06e00beded";
+  const messages = [
+    `{"Port_Binding":{"${pbUuid}":{"insert":{"_version":["uuid","ce38addc-9237-46a1-9907-f410860deac8"],"chassis":["uuid","${hv1}"],"datapath":["uuid","${dp}"],"external_ids":["map",[["a","1"],["b","2"]]],"logical_port":"lsp1","mac":"fa:16:3e:00:00:01 10.0.0.5","tunnel_key":1}}}}`,
+    `{"Port_Binding":{"${pbUuid}":{"modify":{"_version":["uuid","6cebb13d-99c9-4b55-b365-641c486c079e"],"chassis":["uuid","${hv2}"],"external_ids":["map",[["a","1"],["b","3"],["c","4"]]],"mac":["set",["fa:16:3e:00:00:01 10.0.0.5","x","y"]],"up":true}}}}`,
+    `{"Port_Binding":{"${pbUuid}":{"modify":{"_version":["uuid","7d1c0e5a-99c9-4b55-b365-641c486c079e"],"chassis":["set",[]],"options":["map",[["k","v"]]]}}}}`,
+  ];
+
+  it("rebuilds the same rows the server holds", () => {
+    const store = new Map<string, Row>();
+    for (const m of messages) {
+      const { changes, errors } = applyTableUpdates(sb, (_t, u) => store.get(u), JSON.parse(m), 2);
+      assert.deepEqual(errors, []);
+      for (const c of changes) if (c.kind !== "delete") store.set(c.uuid, c.new);
+      if (m === messages[1]) {
+        const r = store.get(pbUuid) ?? assert.fail("row");
+        assert.deepEqual(r.chassis, [hv2]);
+        assert.deepEqual(
+          [...(r.external_ids as Map<Atom, Atom>)],
+          [
+            ["b", "3"],
+            ["c", "4"],
+          ],
+        );
+        assert.deepEqual(r.mac, ["x", "y"]);
+        assert.deepEqual(r.up, [true]);
+        assert.equal(r._version, "6cebb13d-99c9-4b55-b365-641c486c079e");
+      }
+    }
+    const r = store.get(pbUuid) ?? assert.fail("row");
+    assert.deepEqual(r.chassis, []);
+    assert.deepEqual([...(r.options as Map<Atom, Atom>)], [["k", "v"]]);
+    assert.equal(r.datapath, dp);
+    assert.equal(r.type, "");
   });
 });
