@@ -44,6 +44,8 @@ export class Planner {
   private readonly outputs = new Map<string, UnitOutput>();
   private host: HostWide;
   private cached: DesiredState | undefined;
+  /** Rows recomputed by the last load/apply/setFacts (observability and incrementality tests). */
+  lastRecomputed = 0;
 
   constructor(
     private readonly config: AgentConfig,
@@ -91,6 +93,7 @@ export class Planner {
     for (const u of dirtyUnits) dirtyRows.add(u.slice(2));
     const before = this.snapshot(dirtyRows);
     const oldHost = this.host;
+    this.lastRecomputed = 0;
     for (const uuid of dirtyRows) this.recompute(uuid);
     if (hostDirty)
       this.host = computeHostWide(this.config, this.facts, this.slots, this.store.localnets.values());
@@ -156,6 +159,7 @@ export class Planner {
 
   private recomputeAll(): void {
     this.cached = undefined;
+    this.lastRecomputed = 0;
     for (const [uuid, pb] of this.store.ports) this.recomputeUnit(uuid, pb);
     this.graph.fresh = false;
     this.host = computeHostWide(this.config, this.facts, this.slots, this.store.localnets.values());
@@ -167,6 +171,7 @@ export class Planner {
 
   private recomputeUnit(uuid: string, pb: PortBinding | undefined): void {
     this.cached = undefined;
+    this.lastRecomputed++;
     const unit = `u:${uuid}`;
     if (!pb) {
       this.graph.forget(unit);

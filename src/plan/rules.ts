@@ -147,6 +147,15 @@ export class Rules {
     return this.store.isOurs(chassis);
   }
 
+  /**
+   * A gateway router's ports (type l3gateway) are pinned by options:l3gateway-chassis (a name);
+   * ovn-controller also fills `chassis` once it claims them. Either one makes them ours.
+   */
+  private gatewayHere(pb: PortBinding): boolean {
+    if (this.isOurs(pb.chassis)) return true;
+    return pb.type === "l3gateway" && this.store.isOurName(pb.options.get("l3gateway-chassis"));
+  }
+
   private portsOn(dp: string, type: string): readonly PortBinding[] {
     this.graph.read(keyDpType(dp, type));
     return this.store.portsOn(dp, type);
@@ -191,7 +200,7 @@ export class Rules {
   private gatewayInfo(g: PortBinding): GatewayResult {
     return this.graph.node(`n:gw1:${g.uuid}`, (): GatewayResult => {
       this.graph.read(keyRow(g.uuid));
-      if (!this.isOurs(g.chassis)) return {};
+      if (!this.gatewayHere(g)) return {};
       let routerPort: PortBinding | undefined;
       let routerPortName: string;
       if (g.type === "chassisredirect") {
@@ -475,7 +484,7 @@ export class Rules {
         const x = this.lookup(e.resident);
         if (!x) continue;
         const gatewayish = x.type === "chassisredirect" || x.type === "l3gateway";
-        if (!this.isOurs(x.chassis) || (!gatewayish && x.up === false)) continue;
+        if (gatewayish ? !this.gatewayHere(x) : !this.isOurs(x.chassis) || x.up === false) continue;
         if (gatewayish) {
           // Centralized: only behind a usable local gateway, whose own (SNAT) address is its
           // cr-lrp entry's, not a FIP.
@@ -484,8 +493,11 @@ export class Rules {
           exclude = g.nets;
         }
         resident = x.logicalPort;
-      } else if (pb.type === "l3gateway" && this.isOurs(pb.chassis)) {
+      } else if (pb.type === "l3gateway" && this.gatewayHere(pb)) {
+        // A gateway router's NAT addresses: its own external address is its cr-lrp-like entry.
         resident = pb.logicalPort;
+        const gw = this.lookup(pb.options.get("peer"));
+        exclude = (gw && this.gatewayInfo(gw).info?.nets) || [];
       } else continue;
       let list = groups.get(resident);
       if (!list) {

@@ -165,6 +165,11 @@ export class SbStore {
     return !same;
   }
 
+  /** Whether a chassis *name* (e.g. options:l3gateway-chassis) is ours. */
+  isOurName(name: string | undefined): boolean {
+    return name !== undefined && name === this.ourName;
+  }
+
   isOurs(chassisUuid: string | undefined): boolean {
     return chassisUuid !== undefined && this.ours.has(chassisUuid);
   }

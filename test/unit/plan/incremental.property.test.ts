@@ -82,6 +82,7 @@ const portArb = fc.record({
   distributed: fc.option(fc.constantFrom("lrp-a", "lrp-b", "gw-r"), { nil: undefined }),
   nat: fc.constantFrom(...NATS),
   tag: fc.option(fc.constantFrom(100, 4000), { nil: undefined }),
+  pinned: fc.boolean(),
   ext: fc.constantFrom(...EXT),
 });
 
@@ -121,6 +122,7 @@ function applyOp(t: SbTables, op: Op): void {
   if (p.peer !== undefined) options.peer = p.peer;
   if (p.network !== undefined) options.network_name = p.network;
   if (p.distributed !== undefined) options["distributed-port"] = p.distributed;
+  if (p.pinned) options["l3gateway-chassis"] = "me";
   ports.set(
     uuid,
     portRow(uuid, {
