@@ -24,7 +24,12 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 export interface JsonFramerOptions {
-  /** A message larger than this (bytes, counted while it streams in) is a FramingError. Default 64 MiB. */
+  /**
+   * A message larger than this (bytes, counted while it streams in) is a FramingError. Default 64 MiB.
+   * A Southbound snapshot reply with 100k Neutron ports is ~106 MiB (bench/ovsdb-decode.ts), so the
+   * monitor connection needs more; the hard ceiling is V8's string limit (~512 MiB), since each
+   * message is handed to JSON.parse as one string.
+   */
   maxMessageBytes?: number;
 }
 
