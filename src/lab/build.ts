@@ -97,8 +97,11 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
     rec.state.workload = { vm1Host: BASELINE.vm1Host, gatewayHost: BASELINE.gatewayHost, fip: false };
 
     let mode: LabMode = "manual";
-    if (opts.manual) {
-      rec.state.modeNote = "manual exposure (--manual)";
+    // OVN_BGP_LAB_MANUAL=1: the same as --manual, for CI jobs that test the data path while the agent is broken.
+    if (opts.manual || process.env.OVN_BGP_LAB_MANUAL === "1") {
+      rec.state.modeNote = opts.manual
+        ? "manual exposure (--manual)"
+        : "manual exposure (OVN_BGP_LAB_MANUAL=1)";
     } else {
       const res = await step("ovn-bgp agent on 3 hosts", () => startAgents(names, rec));
       if (res.ok) mode = "agent";
