@@ -18,7 +18,7 @@ import { connectRemote, type SslFiles } from "./transport/connect.ts";
 import { parseRemoteList, type Remote } from "./transport/remote.ts";
 import type { Row, RowChange } from "./wire/datum.ts";
 import { checkTransactResults } from "./wire/errors.ts";
-import { type DatabaseSchema, parseSchema } from "./wire/schema.ts";
+import { type DatabaseSchema, parseSchema, restrictSchema } from "./wire/schema.ts";
 import { applyTableUpdates } from "./wire/updates.ts";
 
 export const ZERO_TXN_ID = "00000000-0000-0000-0000-000000000000";
@@ -100,6 +100,12 @@ export class OvsdbClient extends EventEmitter {
   };
   private _state: ClientState = "idle";
   private _schema: DatabaseSchema | undefined;
+  /**
+   * The schema narrowed to the monitored tables and columns: inserts omit default-valued columns,
+   * so rows are completed from this one (completing from the full schema would invent values for
+   * columns we never asked for).
+   */
+  private monitored: DatabaseSchema | undefined;
   private conn: RpcConnection | undefined;
   private nextRemote: number;
   private attempt = 0;
@@ -211,6 +217,16 @@ export class OvsdbClient extends EventEmitter {
       return;
     }
     await this.syncConditions(conn);
+  }
+
+  /**
+   * Resolves once the server has answered a request sent now: every notification it sent before
+   * (e.g. the rows a condition change brought in) has been applied to the replica by then.
+   */
+  async barrier(): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this._state !== "active") return;
+    await conn.request("echo", []);
   }
 
   /** Send monitor_cond_change for every table whose wanted condition differs from the server's. */
@@ -377,6 +393,7 @@ export class OvsdbClient extends EventEmitter {
 
   private monitorRequests(schema: DatabaseSchema, withWhere: boolean): Record<string, unknown> {
     const requests: Record<string, unknown> = {};
+    const columnsByTable: Record<string, readonly string[]> = {};
     for (const [table, m] of Object.entries(this.opts.tables)) {
       const ts = schema.tables.get(table);
       if (!ts) {
@@ -394,10 +411,12 @@ export class OvsdbClient extends EventEmitter {
         );
         return false;
       });
+      columnsByTable[table] = columns;
       const where = this.where.get(table);
       requests[table] = withWhere && where ? { columns, where } : { columns };
       this.serverWhere.set(table, JSON.stringify((withWhere && where) || null));
     }
+    this.monitored = restrictSchema(schema, columnsByTable);
     return requests;
   }
 
@@ -461,7 +480,7 @@ export class OvsdbClient extends EventEmitter {
   private loadSnapshot(tableUpdates: unknown, version: 1 | 2): void {
     const fresh = new Replica(Object.keys(this.opts.tables));
     const { changes, errors } = applyTableUpdates(
-      this._schema as DatabaseSchema,
+      this.monitored as DatabaseSchema,
       (t, u) => fresh.get(t, u),
       tableUpdates ?? {},
       version,
@@ -474,7 +493,7 @@ export class OvsdbClient extends EventEmitter {
 
   private applyUpdates(tableUpdates: unknown, version: 1 | 2): RowChange[] {
     const { changes, errors } = applyTableUpdates(
-      this._schema as DatabaseSchema,
+      this.monitored as DatabaseSchema,
       (t, u) => this.replica.get(t, u),
       tableUpdates ?? {},
       version,

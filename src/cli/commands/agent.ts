@@ -1,11 +1,41 @@
 /**
- * `ovn-bgp agent`: runs the agent (follow the Southbound DB, reconcile this chassis until SIGTERM).
- * Placeholder until its owner writes it: exits with status 3 (not implemented). Operands and any options
- * not declared in program.ts arrive in `opts.args`.
+ * `ovn-bgp agent`: follow the Southbound and local OVS databases and keep this chassis' kernel
+ * objects, br-ex flows and FRR configuration equal to the plan, until SIGTERM/SIGINT. On exit the
+ * host keeps its state; the next start adopts it without withdrawing anything still wanted.
  */
+import { Agent } from "../../reconcile/agent.ts";
+import { componentLogger } from "../../util/log.ts";
+import { createMetrics, startMetricsServer } from "../../util/metrics.ts";
 import type { CliContext, CommandOptions } from "../context.ts";
-import { notImplemented } from "../errors.ts";
+import { CliError, EXIT } from "../errors.ts";
 
-export async function run(_ctx: CliContext, _opts: CommandOptions): Promise<number> {
-  throw notImplemented("agent");
+export async function run(ctx: CliContext, opts: CommandOptions): Promise<number> {
+  if (opts.args.length) throw new CliError(`agent: unexpected arguments: ${opts.args.join(" ")}`, EXIT.USAGE);
+  const { config } = ctx.loadConfig();
+  const log = componentLogger(ctx.rootLog, "agent");
+  const metrics = createMetrics();
+  const agent = new Agent(config, { log, metrics });
+  const server = config.metrics_listen
+    ? await startMetricsServer(config.metrics_listen, metrics.registry, () => {
+        const targets = Object.fromEntries(agent.status);
+        const ok = [...agent.status.values()].every((s) => s.ok);
+        return { ok, chassis: agent.chassisName, targets };
+      })
+    : undefined;
+  const stopped = new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  try {
+    await Promise.race([agent.start(), stopped]);
+    if (!ctx.signal.aborted) {
+      log.info({ chassis: agent.chassisName, layout: config.announce_via }, "agent running");
+      await stopped;
+    }
+    log.info("stopping; host state is left in place");
+    return EXIT.OK;
+  } finally {
+    await agent.stop();
+    await server?.close();
+  }
 }

@@ -128,8 +128,18 @@ describe("OvsdbClient ↔ real Southbound ovsdb-server", { skip }, () => {
     try {
       await client.whenSynced(10_000);
       const chassis = (name: string) => [
-        { op: "insert", table: "Encap", row: { type: "geneve", ip: "192.0.2.99", chassis_name: name }, "uuid-name": "e1" },
-        { op: "insert", table: "Chassis", row: { name, hostname: "h1", encaps: ["named-uuid", "e1"] }, "uuid-name": "c1" },
+        {
+          op: "insert",
+          table: "Encap",
+          row: { type: "geneve", ip: "192.0.2.99", chassis_name: name },
+          "uuid-name": "e1",
+        },
+        {
+          op: "insert",
+          table: "Chassis",
+          row: { name, hostname: "h1", encaps: ["named-uuid", "e1"] },
+          "uuid-name": "c1",
+        },
       ];
       const res = await client.transact(chassis("txn-chassis"));
       const uuid = (res[1] as { uuid: [string, string] }).uuid[1];
@@ -138,7 +148,8 @@ describe("OvsdbClient ↔ real Southbound ovsdb-server", { skip }, () => {
       // Chassis.name is an index: a second row with the same name violates it at commit.
       await assert.rejects(
         client.transact(chassis("txn-chassis")),
-        (e: unknown) => e instanceof TransactionError && e.error === "constraint violation" && e.opIndex === -1,
+        (e: unknown) =>
+          e instanceof TransactionError && e.error === "constraint violation" && e.opIndex === -1,
       );
       await assert.rejects(
         client.transact([{ op: "insert", table: "No_Such_Table", row: {} }]),

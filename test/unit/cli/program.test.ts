@@ -62,14 +62,6 @@ describe("ovn-bgp program", () => {
     assert.equal(bogus.code, 2);
     assert.equal(bogus.stderr, "ovn-bgp: unknown command 'frobnicate' (see 'ovn-bgp --help')\n");
   });
-
-  test("placeholder commands exit 3 saying they are not implemented", async () => {
-    for (const name of ["agent", "sync", "plan"]) {
-      const r = await cli([name, "--some-future-flag", "x"]);
-      assert.equal(r.code, 3, name);
-      assert.equal(r.stderr, `ovn-bgp: ${name}: not implemented yet\n`);
-    }
-  });
 });
 
 describe("ovn-bgp config", () => {
