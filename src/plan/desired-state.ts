@@ -55,7 +55,19 @@ export interface RouteSpec {
   readonly dev: string;
   readonly via?: string;
   readonly scope: "link" | "global";
+  /** Route metric (IPv6 host routes of the table layout: see TABLE_LAYOUT_IPV6_METRIC). */
+  readonly metric?: number;
 }
+
+/**
+ * FRR 8.4 has no `ipv6 import-table`, and `redistribute table` under the IPv6 address family is
+ * accepted but does nothing. So in the `table` layout each advertised IPv6 address also gets a
+ * host route in the main table with this metric, and bgpd redistributes kernel routes matching
+ * exactly this metric (route-map OVN-BGP-KERNEL6). The ip rule at `ip_rule_priority` still
+ * decides forwarding; the main-table copy only carries the announcement.
+ */
+export const TABLE_LAYOUT_IPV6_METRIC = 1179;
+export const MAIN_TABLE = 254;
 
 /** A permanent neighbour entry (`nud permanent`). */
 export interface NeighbourSpec {
@@ -109,6 +121,8 @@ export interface FrrIntent {
   readonly vrf?: { readonly name: string; readonly table: number };
   /** layout "table": the kernel table imported into zebra (`ip import-table N`) and redistributed. */
   readonly importTable?: number;
+  /** layout "table": the metric of the IPv6 host routes in the main table that bgpd redistributes. */
+  readonly ipv6KernelMetric?: number;
 }
 
 /** The kernel, OVS and FRR objects one Southbound-derived exposure wants, with its cause. */

@@ -14,11 +14,13 @@ import {
   keyNeighbour,
   keyRoute,
   keyRule,
+  MAIN_TABLE,
   type NdpProxySpec,
   type NeighbourSpec,
   type PlanEntry,
   type RouteSpec,
   type RuleSpec,
+  TABLE_LAYOUT_IPV6_METRIC,
 } from "./desired-state.ts";
 
 /** Where an exposure enters OVN: the bridge's routing table and the device (bridge or VLAN). */
@@ -55,6 +57,15 @@ export class EntryDraft {
         dev,
         scope: "link",
       });
+      if (p.family === 6)
+        this.routes.push({
+          family: 6,
+          table: MAIN_TABLE,
+          dst: cidr,
+          dev,
+          scope: "link",
+          metric: TABLE_LAYOUT_IPV6_METRIC,
+        });
     }
   }
 

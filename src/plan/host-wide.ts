@@ -16,6 +16,7 @@ import type {
   RoutingTableSpec,
   SysctlSpec,
 } from "./desired-state.ts";
+import { TABLE_LAYOUT_IPV6_METRIC } from "./desired-state.ts";
 import type { LocalFacts } from "./local-facts.ts";
 import { deviceNameError, ovsPortNameError } from "./names.ts";
 
@@ -212,6 +213,7 @@ export function computeHostWide(
       ...(config.bgp_router_id ? { routerId: config.bgp_router_id } : {}),
       layout: "table",
       importTable: config.bgp_vrf_table_id,
+      ipv6KernelMetric: TABLE_LAYOUT_IPV6_METRIC,
     };
   }
   if (config.bgp_router_id !== undefined) {

@@ -56,7 +56,11 @@ export class FrrApplier {
 
   /** Dry run: what `sync` would do, without changing FRR. */
   async plan(intent: FrrIntent): Promise<FrrPlan> {
-    const desired = parseFrrConfig(renderFrrConfig(intent, this.opts.render).join("\n"));
+    const render =
+      intent.ipv6KernelMetric !== undefined
+        ? { ...this.opts.render, ipv6KernelMetric: intent.ipv6KernelMetric }
+        : this.opts.render;
+    const desired = parseFrrConfig(renderFrrConfig(intent, render).join("\n"));
     const running = parseFrrConfig(await this.vtysh.runningConfig());
     const conflict = findAsnConflict(desired, running);
     if (conflict) throw new FrrConflictError(conflict);

@@ -68,7 +68,13 @@ export function checkRoute(r: RouteSpec): RouteSpec {
     dev: checkIfName(r.dev),
     scope: checkScope(r.scope),
     ...(r.via !== undefined ? { via: checkIp(r.via, r.family) } : {}),
+    ...(r.metric !== undefined ? { metric: checkMetric(r.metric) } : {}),
   };
+}
+
+function checkMetric(m: number): number {
+  if (Number.isInteger(m) && m >= 0 && m <= 0xffffffff) return m;
+  throw new InvalidValueError(`invalid route metric: ${JSON.stringify(m)}`);
 }
 
 function checkScope(scope: string): "link" | "global" {
@@ -79,6 +85,7 @@ function checkScope(scope: string): "link" | "global" {
 /** Whether our observed route already is the desired one. IPv6 has no route scopes (always global). */
 export function routeEqual(want: RouteSpec, have: ObservedRoute): boolean {
   if (have.dev !== want.dev || (have.via ?? "") !== (want.via ?? "")) return false;
+  if (want.metric !== undefined && have.metric !== want.metric) return false;
   return want.family === 6 || have.scope === want.scope;
 }
 
@@ -91,7 +98,8 @@ function dstText(dst: string, family: 4 | 6): string {
 export function routeLine(verb: "add" | "replace", r: RouteSpec, protocol: number): string {
   const via = r.via !== undefined ? ` via ${r.via}` : "";
   const scope = r.family === 4 ? ` scope ${r.scope}` : "";
-  return `route ${verb} ${dstText(r.dst, r.family)}${via} dev ${r.dev} table ${r.table} proto ${protocol}${scope}`;
+  const metric = r.metric !== undefined ? ` metric ${r.metric}` : "";
+  return `route ${verb} ${dstText(r.dst, r.family)}${via} dev ${r.dev} table ${r.table} proto ${protocol}${scope}${metric}`;
 }
 
 export function routeDelLine(r: ObservedRoute, protocol: number): string {

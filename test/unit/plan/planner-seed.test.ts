@@ -119,7 +119,16 @@ describe("seed objects", () => {
     assert.ok(!state.links.some((l) => l.kind === "vrf" || l.kind === "dummy"));
     const t10 = flat.routes.filter((r) => r.table === 10).map((r) => `${r.dst} dev ${r.dev} ${r.scope}`);
     assert.deepEqual(t10, ["172.24.4.92/32 dev br-ex link", "2001:db8::21c/128 dev br-ex link"]);
-    assert.deepEqual(state.frr, { asn: 64999, routerId: "172.30.1.1", layout: "table", importTable: 10 });
+    // FRR 8.4 cannot import IPv6 from a table: the v6 host route is also in main, marked by metric.
+    const main6 = flat.routes.filter((r) => r.table === 254).map((r) => `${r.dst} dev ${r.dev} metric ${r.metric}`);
+    assert.deepEqual(main6, ["2001:db8::21c/128 dev br-ex metric 1179"]);
+    assert.deepEqual(state.frr, {
+      asn: 64999,
+      routerId: "172.30.1.1",
+      layout: "table",
+      importTable: 10,
+      ipv6KernelMetric: 1179,
+    });
   });
 
   it("vrf layout: dummy + vrf links and FRR intent", () => {
