@@ -237,6 +237,54 @@ describe("ovn-bgp agent end to end (table layout)", { skip }, () => {
     await central?.stop();
   });
 
+  test("plan --json: what each chassis would expose, by cause, changing nothing", async () => {
+    const res = await cli("plan", "--json");
+    assert.equal(res.code, 0, res.stderr);
+    const plan = JSON.parse(res.stdout) as {
+      chassis: string;
+      entries: Array<{ cause: { event: string; logicalPort: string } }>;
+    };
+    const causes = plan.entries.map((e) => `${e.cause.event} ${e.cause.logicalPort}`).sort();
+    assert.equal(plan.chassis, CHASSIS);
+    for (const want of [
+      "PortBindingChassisCreatedEvent vm1-port",
+      "PortBindingChassisCreatedEvent cr-lrp-gw",
+      "TenantPortCreatedEvent vm-tenant",
+    ])
+      assert.ok(causes.includes(want), `${want} in ${causes.join(", ")}`);
+    assert.ok(
+      causes.some((c) => c.startsWith("SubnetRouterAttachedEvent")),
+      causes.join(", "),
+    );
+    assert.doesNotMatch(await hostNs.exec(["ip", "rule", "show"]), /32000/, "plan changed nothing");
+
+    // The same Southbound seen as rack-2-host-1 (a second --config-file overrides the chassis):
+    // vm-tenant is bound there but exposed from its gateway's chassis, so that plan has nothing.
+    const other = join(makeTempDir("otherchassis"), "other.conf");
+    writeFileSync(other, "[ovn]\nchassis_name = rack-2-host-1\n");
+    const res2 = await run({
+      argv: [
+        "node",
+        "--import",
+        "tsx",
+        join(REPO, "src/cli/main.ts"),
+        "plan",
+        "--json",
+        "--config-file",
+        confFile,
+        "--config-file",
+        other,
+      ],
+      netns: hostNs.name,
+      env: { ...ovs.env },
+      timeoutMs: 120_000,
+    });
+    assert.equal(res2.code, 0, res2.stderr);
+    const plan2 = JSON.parse(res2.stdout) as { chassis: string; entries: unknown[] };
+    assert.equal(plan2.chassis, "rack-2-host-1");
+    assert.deepEqual(plan2.entries, []);
+  });
+
   test("sync --once: the seed's rules, routes and neighbour; the spine learns the /32s", async () => {
     const res = await cli("sync", "--once");
     assert.equal(res.code, 0, `sync failed:\n${res.stdout}\n${res.stderr}`);
