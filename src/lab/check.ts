@@ -21,18 +21,9 @@ import type { LabNames } from "./names.ts";
 import { TUNNEL } from "./names.ts";
 import { ping, type SpineRoute, spineRoute, startListener, tcpBanner } from "./probes.ts";
 import { alive, poll, stopPids } from "./proc.ts";
-import { type LabState, readState, StateRecorder } from "./state.ts";
+import { readState, StateRecorder } from "./state.ts";
 import { hostRules } from "./status.ts";
-import {
-  BREX_TABLE,
-  fabricNode,
-  HOSTS,
-  type HostName,
-  ovnName,
-  PROBE_PORT,
-  SPINE,
-  WORKLOAD as W,
-} from "./topology.ts";
+import { fabricNode, HOSTS, type HostName, ovnName, PROBE_PORT, SPINE, WORKLOAD as W } from "./topology.ts";
 import { associateFip, disassociateFip, moveVm1, setGatewayHost, waitBound } from "./workloads.ts";
 
 export interface CheckResult {
@@ -266,7 +257,7 @@ const tunPort = (host: HostName) => `h${HOSTS.indexOf(host) + 1}`;
 export async function check(names: LabNames, say: (l: string) => void): Promise<CheckReport> {
   const t0 = Date.now();
   const state = readState(names);
-  if (!state || state.phase !== "up") {
+  if (state?.phase !== "up") {
     say(
       `lab "${names.instance}" is not up${state ? ` (phase ${state.phase})` : ""}: run \`ovn-bgp lab up\` first`,
     );

@@ -37,7 +37,7 @@ export function upSummary(names: LabNames, mode: LabMode, note?: string): string
     `  ip -n ${ns("rack-1-host-1")} rule; ip -n ${ns("rack-1-host-1")} route show table all | grep br-ex`,
     `  ip netns exec ${ns(SPINE)} ping -I 172.30.0.1 ${W.vm1.ip4}`,
     `  ovn-nbctl --db=unix:${names.dir(CENTRAL)}/nb.sock show; ovn-sbctl --db=unix:${names.dir(CENTRAL)}/sb.sock show`,
-    "  logs: " + names.runDir + "/<node>/*.log, FRR: /var/run/frr/<namespace>/frr.log",
+    `  logs: ${names.runDir}/<node>/*.log, FRR: /var/run/frr/<namespace>/frr.log`,
     "",
     "Next: ovn-bgp lab check | ovn-bgp lab status | ovn-bgp lab down",
   ];

@@ -120,7 +120,9 @@ describe("seed objects", () => {
     const t10 = flat.routes.filter((r) => r.table === 10).map((r) => `${r.dst} dev ${r.dev} ${r.scope}`);
     assert.deepEqual(t10, ["172.24.4.92/32 dev br-ex link", "2001:db8::21c/128 dev br-ex link"]);
     // FRR 8.4 cannot import IPv6 from a table: the v6 host route is also in main, marked by metric.
-    const main6 = flat.routes.filter((r) => r.table === 254).map((r) => `${r.dst} dev ${r.dev} metric ${r.metric}`);
+    const main6 = flat.routes
+      .filter((r) => r.table === 254)
+      .map((r) => `${r.dst} dev ${r.dev} metric ${r.metric}`);
     assert.deepEqual(main6, ["2001:db8::21c/128 dev br-ex metric 1179"]);
     assert.deepEqual(state.frr, {
       asn: 64999,
