@@ -2,7 +2,7 @@
  * The scale benchmark: the agent on a realistic Southbound at 1k, 10k and 100k Port_Bindings.
  *
  *   npm run bench -- --scale 1k|10k|100k|all [--runs N] [--local-share 0.1] [--changes N]
- *                    [--burst N] [--idle-seconds S] [--cpu-prof DIR] [--tsx]
+ *                    [--burst N] [--idle-seconds S] [--cpu-prof DIR] [--keep-log DIR] [--tsx]
  *   npm run bench -- --quick        (1k, 2 runs, fewer changes: under two minutes)
  *
  * Per scale: a real ovsdb-server with the OVN Southbound schema, filled through big insert
@@ -18,7 +18,17 @@
  * `BENCH name=value unit` line. Needs root; everything it starts is removed at exit.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/load.ts";
 import { run, runOk } from "../src/host/exec.ts";
@@ -58,6 +68,8 @@ interface Options {
   idleSeconds: number;
   /** Pass --cpu-prof to the agent's node, profiles written here at each (graceful) stop. */
   cpuProf: string | undefined;
+  /** Copy the agent's log (all runs of a scale) here as agent-<scale>.log before clean-up. */
+  keepLog: string | undefined;
   /**
    * Run the agent from a tsc build (what `bin/ovn-bgp.js` runs in production; default) rather than
    * through tsx (`--tsx`: no build step, but about 0.7 s more per start spent transpiling).
@@ -83,6 +95,7 @@ function parseArgs(argv: readonly string[]): Options {
     burst: Number(get("--burst") ?? (quick ? 100 : 1_000)),
     idleSeconds: Number(get("--idle-seconds") ?? (quick ? 5 : 30)),
     cpuProf: get("--cpu-prof"),
+    keepLog: get("--keep-log"),
     compiled: !argv.includes("--tsx"),
   };
 }
@@ -335,6 +348,8 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
   } finally {
     monitor.stop();
     await killAgent();
+    if (opts.keepLog && existsSync(agentLog))
+      copyFileSync(agentLog, join(opts.keepLog, `agent-${label}.log`));
     await writer.stop();
     await Promise.allSettled([ovs.stop()]);
     await ns.remove();
