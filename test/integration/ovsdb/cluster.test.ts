@@ -55,12 +55,21 @@ describe("OvsdbClient ↔ clustered Southbound", { skip }, () => {
       assert.equal(client.stats.lastSync, "resumed", "monitor_cond_since found the last txn id");
       assert.equal(changes.length, before, "nothing re-delivered");
 
-      await sbctl(cluster.remotes, "chassis-add", "gw-3", "geneve", "192.0.2.33");
+      // ovn-sbctl writes through the leader and gives up while an election runs, or when the member
+      // it picks is the dead one: name only the live members and retry until a leader answers.
+      const live = cluster.members.filter((_, i) => i !== victim).map((m) => m.tcpRemote);
+      await waitFor(
+        () => sbctl(live.join(","), "--may-exist", "chassis-add", "gw-3", "geneve", "192.0.2.33").then(() => true),
+        {
+          what: "a write through the new leader",
+          timeoutMs: 30_000,
+        },
+      );
       await waitForRow(client, "Chassis", "name", "gw-3");
       assert.ok(rowBy(client, "Chassis", "name", "gw-1"));
-      await cluster.members[victim]?.restart();
     } finally {
       await client.stop();
+      for (const m of cluster.members) if (!m.running()) await m.restart();
     }
   });
 
@@ -90,6 +99,7 @@ describe("OvsdbClient ↔ clustered Southbound", { skip }, () => {
       await waitFor(() => client.state === "active", { what: "back on member 0", timeoutMs: 30_000 });
     } finally {
       await client.stop();
+      for (const m of cluster.members) if (!m.running()) await m.restart();
     }
   });
 });
