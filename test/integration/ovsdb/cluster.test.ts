@@ -59,7 +59,10 @@ describe("OvsdbClient ↔ clustered Southbound", { skip }, () => {
       // it picks is the dead one: name only the live members and retry until a leader answers.
       const live = cluster.members.filter((_, i) => i !== victim).map((m) => m.tcpRemote);
       await waitFor(
-        () => sbctl(live.join(","), "--may-exist", "chassis-add", "gw-3", "geneve", "192.0.2.33").then(() => true),
+        () =>
+          sbctl(live.join(","), "--may-exist", "chassis-add", "gw-3", "geneve", "192.0.2.33").then(
+            () => true,
+          ),
         {
           what: "a write through the new leader",
           timeoutMs: 30_000,
