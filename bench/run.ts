@@ -227,6 +227,11 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
         { env: { ...process.env, ...ovs.env }, stdio: ["ignore", fd, fd], cwd: REPO },
       );
       closeSync(fd);
+      // Killed by PID at exit too (SIGTERM to the harness alone would leave it running).
+      const unregister = atExit(() => {
+        if (child.exitCode === null) child.kill("SIGKILL");
+      });
+      child.once("exit", unregister);
       return child;
     };
 

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { runOk } from "../../src/host/exec.ts";
+import { atExit } from "../../test/support/netns.ts";
 
 /** All policy rules (both families) in the namespace. */
 export async function countRules(netns: string): Promise<number> {
@@ -59,6 +60,10 @@ export class RuleMonitor {
       stdio: ["ignore", "pipe", "ignore"],
     });
     this.child = child;
+    const unregister = atExit(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+    child.once("exit", unregister);
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     rl.on("line", (line) => this.onLine(line, performance.now()));
     // The stream has no "ready" line; give `ip` a moment to subscribe before changes are made.
