@@ -192,6 +192,11 @@ export class Agent {
       m?.ovsdbConnected.set({ db }, client.state === "active" ? 1 : 0);
       let lastBytes = client.stats.bytesReceived;
       m?.ovsdbBytesReceivedTotal.inc({ db }, lastBytes);
+      const countBytes = () => {
+        m?.ovsdbBytesReceivedTotal.inc({ db }, client.stats.bytesReceived - lastBytes);
+        lastBytes = client.stats.bytesReceived;
+      };
+      client.on("changes", countBytes);
       client.on("state", (_from: string, to: string, why: string) => {
         m?.ovsdbConnected.set({ db }, to === "active" ? 1 : 0);
         if (to === "backoff") {
@@ -202,8 +207,7 @@ export class Agent {
           this.log.info({ db, remote: why, sync: client.stats.lastSync }, `${db} connected`);
           this.loop?.trigger(ALL_TARGETS, `${db} reconnected`, true);
         }
-        m?.ovsdbBytesReceivedTotal.inc({ db }, client.stats.bytesReceived - lastBytes);
-        lastBytes = client.stats.bytesReceived;
+        countBytes();
       });
     }
   }
@@ -218,6 +222,26 @@ export class Agent {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "could not change the Southbound monitor condition");
     }
+  }
+
+  /** At start, one summary line (per-exposure lines at debug): thousands of info lines cost seconds. */
+  private logLoaded(state: DesiredState): void {
+    const byEvent = new Map<string, number>();
+    for (const e of state.entries) {
+      byEvent.set(e.cause.event, (byEvent.get(e.cause.event) ?? 0) + 1);
+      this.opts.metrics?.eventsTotal.inc({ event: e.cause.event });
+      this.log.debug(
+        { event: e.cause.event, kind: e.cause.kind, logical_port: e.cause.logicalPort, ips: e.advertised },
+        e.cause.event,
+      );
+    }
+    const ips = state.entries.reduce((n, e) => n + e.advertised.length, 0);
+    this.log.info(
+      { chassis: state.chassis, exposures: state.entries.length, ips, events: Object.fromEntries(byEvent) },
+      "plan loaded",
+    );
+    for (const p of state.problems)
+      this.log.error({ table: p.table, object: p.object }, `skipped ${p.table} ${p.object}: ${p.message}`);
   }
 
   private logDelta(delta: PlanDelta): void {
