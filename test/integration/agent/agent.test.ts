@@ -350,6 +350,15 @@ describe("ovn-bgp agent end to end (table layout)", { skip }, () => {
       what: "routes back at the spine after an FRR restart",
       timeoutMs: 30_000,
     });
+    // SIGTERM: the agent exits promptly and leaves the host state in place (no withdrawal).
+    const exited = new Promise<number | null>((r) => agent?.once("exit", (code) => r(code)));
     agent.kill("SIGTERM");
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r("timeout"), 15_000)),
+    ]);
+    assert.equal(code, 0, `agent exit after SIGTERM; log:\n${log().slice(-2000)}`);
+    assert.match(await hostNs.exec(["ip", "rule", "show"]), /to 172\.24\.4\.92 lookup/);
+    assert.ok((await spineRoutes())["172.24.4.92/32"], "still announced after the agent stopped");
   });
 });
