@@ -8,6 +8,7 @@ import { parseIp, parseMac } from "../sb/addresses.ts";
 import type { PortBinding } from "../sb/port-binding.ts";
 import type {
   AddressSpec,
+  DesiredState,
   FlowSpec,
   FrrIntent,
   LinkSpec,
@@ -85,16 +86,8 @@ export function vlanDevice(bridge: string, tag: number): { dev?: string; error?:
   return err ? { error: err } : { dev };
 }
 
-export interface HostWide {
-  readonly links: readonly LinkSpec[];
-  readonly addresses: readonly AddressSpec[];
-  readonly routes: readonly RouteSpec[];
-  readonly sysctls: readonly SysctlSpec[];
-  readonly routingTables: readonly RoutingTableSpec[];
-  readonly flows: readonly FlowSpec[];
-  readonly frr: FrrIntent;
-  readonly problems: readonly PlanProblem[];
-}
+/** The host-wide part of the desired state: everything but the per-port entries. */
+export type HostWide = Omit<DesiredState, "chassis" | "entries">;
 
 function proxySysctls(dev: string): SysctlSpec[] {
   // sysctl(8) convention: a "." inside the device name is written "/" (br-ex.100 → br-ex/100).
