@@ -189,8 +189,22 @@ function uniqueBy<T>(items: Iterable<T>, key: (t: T) => string): T[] {
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
-/** Merge host-wide objects and every entry's objects into one de-duplicated, sorted set. */
+const flattened = new WeakMap<DesiredState, KernelState>();
+
+/**
+ * Merge host-wide objects and every entry's objects into one de-duplicated, sorted set. States are
+ * immutable (the planner hands out a new one after each change), so the result is memoised per state:
+ * passes triggered by drift, FRR or the timer reuse it.
+ */
 export function flattenPlan(state: DesiredState): KernelState {
+  const hit = flattened.get(state);
+  if (hit) return hit;
+  const out = flattenUncached(state);
+  flattened.set(state, out);
+  return out;
+}
+
+function flattenUncached(state: DesiredState): KernelState {
   const e = state.entries;
   return {
     links: uniqueBy(state.links, (l) => `${l.kind}|${l.name}`),

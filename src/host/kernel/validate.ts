@@ -132,8 +132,48 @@ export function sysctlPath(key: string): { path: string; dev?: string } {
 }
 
 /** Canonical text of a plain IP address (RFC 5952 for IPv6), or undefined if it is not one. */
+/**
+ * Canonical form of an IP, or undefined. Pure, and called for every address `ip -json` prints
+ * (tens of thousands per full pass at scale), so canonical dotted quads skip ipaddr.js and other
+ * answers are memoised (bounded).
+ */
 export function canonicalIp(ip: string): string | undefined {
   if (typeof ip !== "string") return undefined;
+  if (isCanonicalDottedQuad(ip)) return ip;
+  const hit = ipCache.get(ip);
+  if (hit !== undefined || ipCache.has(ip)) return hit;
+  const out = parseCanonicalIp(ip);
+  if (ipCache.size >= IP_CACHE_MAX) ipCache.clear();
+  ipCache.set(ip, out);
+  return out;
+}
+
+const IP_CACHE_MAX = 200_000;
+const ipCache = new Map<string, string | undefined>();
+
+/** "a.b.c.d" with four decimal octets 0..255 and no leading zeros (already canonical). */
+function isCanonicalDottedQuad(ip: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46; // a virtual "." closes the last octet
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts += 1;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 48);
+      digits += 1;
+      if (digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
+}
+
+function parseCanonicalIp(ip: string): string | undefined {
   if (IPV4_CHARS.test(ip))
     return ipaddr.IPv4.isValidFourPartDecimal(ip) ? ipaddr.IPv4.parse(ip).toString() : undefined;
   if (ip.includes(":") && IPV6_CHARS.test(ip) && ipaddr.IPv6.isValid(ip)) {
