@@ -23,7 +23,9 @@ done
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: the npm 11 here records only this platform's optional packages
+  # (biome's per-OS binaries) in the lock file and then refuses it in `npm ci` as out of sync.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 echo "setup: building"
 npx --no-install tsc -p tsconfig.build.json
