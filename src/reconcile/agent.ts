@@ -116,12 +116,7 @@ export class Agent {
     );
     this.planner = planner;
     planner.load(sources.sb.replica.snapshot());
-    this.logDelta({
-      added: planner.state().entries,
-      removed: [],
-      problems: planner.state().problems,
-      hostChanged: true,
-    });
+    this.logLoaded(planner.state());
     this.loop = new ReconcileLoop((req) => this.pass(req));
     sources.sb.on("changes", (changes: RowChange[]) => this.onSbChanges(changes));
     sources.ovs.on("changes", () => this.onOvsChanges());
