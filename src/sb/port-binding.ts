@@ -63,20 +63,11 @@ export interface PortBinding {
 /** Reused across calls (single-threaded, and `take()` empties it): no allocation per row. */
 const odd = new Oddities();
 
-interface Rest {
-  readonly additionalChassis: readonly string[];
-  readonly requestedChassis?: string;
-  readonly requestedAdditionalChassis: readonly string[];
-  readonly options: ReadonlyMap<string, string>;
-  readonly externalIds: ReadonlyMap<string, string>;
-  readonly tunnelKey?: number;
-  readonly tag?: number;
-  readonly virtualParent?: string;
-  readonly parentPort?: string;
-  readonly gatewayChassis: readonly string[];
-  readonly haChassisGroup?: string;
-  readonly oddities: readonly string[];
-}
+/** The lazily read part of the view: every field but the core ones read at construction. */
+type Rest = Omit<
+  PortBinding,
+  "uuid" | "logicalPort" | "type" | "datapath" | "mac" | "chassis" | "up" | "natAddresses"
+>;
 
 /**
  * The view reads the columns every row needs at once and the rest (maps, migration columns,
