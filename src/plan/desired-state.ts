@@ -39,12 +39,18 @@ export interface AddressSpec {
   readonly family: IpFamily;
 }
 
-/** `ip rule add to <to> lookup <table> priority <priority>`; `to` is a canonical CIDR. */
+/**
+ * `ip rule add [to <to>] lookup <table> [suppress_prefixlength N] priority <priority>`; `to` is a
+ * canonical CIDR. Layout `per-ip` has one rule per exposed IP or subnet (`to`); layout `per-bridge`
+ * one rule per bridge table and family without `to`, with `suppressPrefixlength` 0 so the table's
+ * default route is ignored and only its host and subnet routes steer traffic.
+ */
 export interface RuleSpec {
   readonly family: IpFamily;
   readonly priority: number;
-  readonly to: string;
+  readonly to?: string;
   readonly table: number;
+  readonly suppressPrefixlength?: number;
 }
 
 /** A route in a numbered table. `dst` is a canonical CIDR, or "default". */
@@ -164,7 +170,14 @@ export interface DesiredState {
 }
 
 export const keyAddress = (a: AddressSpec): string => `${a.dev}|${a.cidr}`;
-export const keyRule = (r: RuleSpec): string => `${r.family}|${r.priority}|${r.to}|${r.table}`;
+export const keyRule = (r: {
+  readonly family: IpFamily;
+  readonly priority: number;
+  readonly to?: string;
+  readonly table: number;
+  readonly suppressPrefixlength?: number;
+}): string =>
+  `${r.family}|${r.priority}|${r.to ?? "all"}|${r.table}${r.suppressPrefixlength !== undefined ? `|suppress${r.suppressPrefixlength}` : ""}`;
 export const keyRoute = (r: RouteSpec): string => `${r.family}|${r.table}|${r.dst}`;
 export const keyNeighbour = (n: NeighbourSpec): string => `${n.dev}|${n.ip}`;
 export const keyNdpProxy = (n: NdpProxySpec): string => `${n.dev}|${n.ip}`;

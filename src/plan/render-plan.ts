@@ -45,7 +45,9 @@ function bare(cidr: string): string {
 }
 
 export function renderRule(state: DesiredState, r: RuleSpec): string {
-  return `rule ${r.priority}: to ${bare(r.to)} lookup ${tableName(state, r.table)}`;
+  const sp = r.suppressPrefixlength !== undefined ? ` suppress_prefixlength ${r.suppressPrefixlength}` : "";
+  const to = r.to !== undefined ? `to ${bare(r.to)}` : `from all (IPv${r.family})`;
+  return `rule ${r.priority}: ${to} lookup ${tableName(state, r.table)}${sp}`;
 }
 
 export function renderRoute(state: DesiredState, r: RouteSpec): string {

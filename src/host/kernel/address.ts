@@ -7,6 +7,7 @@
  */
 import { type AddressSpec, keyAddress } from "../../plan/desired-state.ts";
 import { isRecord, str } from "./ip-batch.ts";
+import { ipOp, type KeyedKind, label, missingDev } from "./keyed-kind.ts";
 import type { ObservedAddress } from "./types.ts";
 import { canonicalIp, checkCidr, checkIfName } from "./validate.ts";
 
@@ -68,3 +69,29 @@ export function addressAddLine(a: AddressSpec): string {
 export function addressDelLine(a: { cidr: string; dev: string }): string {
   return `address del ${a.cidr} dev ${a.dev}`;
 }
+
+/** Addresses as a keyed kind: one address per device and CIDR. */
+export const addressKind: KeyedKind<AddressSpec, ObservedAddress> = {
+  kind: "address",
+  desired: (s) => s.addresses,
+  observed: (o) => o.addresses,
+  label: (raw) => `${label(raw.dev)}|${label(raw.cidr)}`,
+  check: checkAddress,
+  key: keyAddress,
+  observedKey: observedAddressKey,
+  observedDev: (a) => a.dev,
+  decide(want, have, ctx, out) {
+    const key = want ? keyAddress(want) : observedAddressKey(have[0] as ObservedAddress);
+    if (want) {
+      if (have.length > 0) return;
+      if (!ctx.present(want.dev)) out.block({ kind: "address", key, op: "add", error: missingDev(want.dev) });
+      else out.add("address", ipOp("address", key, "add", [addressAddLine(want)]));
+      return;
+    }
+    for (const a of have) if (ctx.ownsAddress(a)) out.del(ipOp("address", key, "del", [addressDelLine(a)]));
+  },
+  after(want, have, ctx) {
+    if (want) return have.length > 0 ? [...have] : [{ ...want, scope: "global" }];
+    return have.filter((a) => !ctx.ownsAddress(a));
+  },
+};

@@ -14,16 +14,20 @@
  * neighbours, NDP proxies and finally rules, so traffic is only steered to a table once the table
  * can carry it.
  */
-import type { KernelState, LinkSpec, NeighbourSpec, RuleSpec } from "../../plan/desired-state.ts";
-import {
-  addressAddLine,
-  addressDelLine,
-  checkAddress,
-  isLinkLocal,
-  isUpstreamHelperAddress,
-  observedAddressKey,
-} from "./address.ts";
+import type { KernelState, LinkSpec } from "../../plan/desired-state.ts";
+import { addressKind, isLinkLocal, isUpstreamHelperAddress } from "./address.ts";
 import { renderRtProtos, renderRtTables } from "./dropin-files.ts";
+import {
+  ADD_ORDER,
+  type AddBucket,
+  DEL_ORDER,
+  ipOp,
+  type KeyedKind,
+  type KindContext,
+  label,
+  missingDev,
+  type OpSink,
+} from "./keyed-kind.ts";
 import {
   checkLink,
   judgeLink,
@@ -34,10 +38,10 @@ import {
   OWNED_LINK_KINDS,
   OWNER_ALIAS,
 } from "./link.ts";
-import { checkNdpProxy, ndpProxyAddLine, ndpProxyDelLine, observedNdpProxyKey } from "./ndp-proxy.ts";
-import { checkNeighbour, neighbourDelLine, neighbourSetLine, observedNeighbourKey } from "./neighbour.ts";
-import { checkRoute, observedRouteKey, routeDelLine, routeEqual, routeLine } from "./route.ts";
-import { checkRule, observedRuleKey, ruleAddLine, ruleDelLine } from "./rule.ts";
+import { ndpProxyKind } from "./ndp-proxy.ts";
+import { neighbourKind } from "./neighbour.ts";
+import { routeKind } from "./route.ts";
+import { ruleKind } from "./rule.ts";
 import { normaliseSysctl } from "./sysctl.ts";
 import type {
   BlockedItem,
@@ -46,8 +50,6 @@ import type {
   KernelOps,
   ObservedAddress,
   ObservedKernel,
-  ObservedNeighbour,
-  ObservedRule,
 } from "./types.ts";
 import { checkSysctlValue, InvalidValueError, sysctlPath } from "./validate.ts";
 
@@ -71,7 +73,7 @@ export function unsupportedLinkMessage(kinds: Iterable<string>): string {
     : `${base}; the objects that need them are skipped, everything else is applied.`;
 }
 
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const it of items) {
     const k = key(it);
@@ -82,30 +84,48 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return m;
 }
 
-class OpsBuilder {
-  readonly dels: KernelOp[] = [];
+/** The keyed kinds, in the order their decisions run. */
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of kinds, each typed in its own file
+export const KEYED_KINDS: readonly KeyedKind<any, any>[] = [
+  addressKind,
+  routeKind,
+  neighbourKind,
+  ndpProxyKind,
+  ruleKind,
+];
+
+/** Collects ops by bucket so that the batch keeps its order whatever order the keys are decided in. */
+export class OpsBuilder implements OpSink {
+  private readonly adds = new Map<AddBucket, KernelOp[]>();
+  private readonly dels = new Map<KernelObjectKind, KernelOp[]>();
   readonly links: KernelOp[] = [];
-  readonly addrs: KernelOp[] = [];
-  readonly linkRoutes: KernelOp[] = [];
-  readonly gwRoutes: KernelOp[] = [];
-  readonly neighs: KernelOp[] = [];
-  readonly proxies: KernelOp[] = [];
-  readonly rules: KernelOp[] = [];
   readonly tail: KernelOp[] = [];
   readonly blocked: BlockedItem[] = [];
   readonly problems = new Set<string>();
 
-  block(kind: KernelObjectKind, key: string, error: string, op: BlockedItem["op"] = "add"): void {
-    this.blocked.push({ kind, key, op, error });
+  add(bucket: AddBucket, op: KernelOp): void {
+    const l = this.adds.get(bucket);
+    if (l) l.push(op);
+    else this.adds.set(bucket, [op]);
+  }
+
+  del(op: KernelOp): void {
+    const l = this.dels.get(op.kind);
+    if (l) l.push(op);
+    else this.dels.set(op.kind, [op]);
+  }
+
+  block(item: BlockedItem): void {
+    this.blocked.push(item);
   }
 
   /** Validate a desired item; on failure block it with an error naming the object. */
-  check<T>(kind: KernelObjectKind, label: string, fn: () => T): T | undefined {
+  check<T>(kind: KernelObjectKind, key: string, fn: () => T): T | undefined {
     try {
       return fn();
     } catch (e) {
       if (e instanceof InvalidValueError || e instanceof Error) {
-        this.block(kind, label, `${kind} ${label}: ${e.message}`);
+        this.block({ kind, key, op: "add", error: `${kind} ${key}: ${e.message}` });
         return undefined;
       }
       throw e;
@@ -114,29 +134,50 @@ class OpsBuilder {
 
   ops(): KernelOp[] {
     return [
-      ...this.dels,
+      ...DEL_ORDER.flatMap((k) => this.dels.get(k) ?? []),
       ...this.links,
-      ...this.addrs,
-      ...this.linkRoutes,
-      ...this.gwRoutes,
-      ...this.neighs,
-      ...this.proxies,
-      ...this.rules,
+      ...ADD_ORDER.flatMap((b) => this.adds.get(b) ?? []),
       ...this.tail,
     ];
   }
+
+  result(): KernelOps {
+    return { ops: this.ops(), blocked: this.blocked, problems: [...this.problems] };
+  }
 }
 
-const ipOp = (
-  kind: KernelObjectKind,
-  key: string,
-  op: KernelOp["op"],
-  lines: string[],
-  channel: "link" | "ip" | "ip6" = "ip",
-): KernelOp => ({ kind, key, op, channel, lines });
+/** Decide every key of one kind: the desired ones (in order), then the observed ones nobody wants. */
+function diffKind<D, O>(
+  kind: KeyedKind<D, O>,
+  desired: readonly D[],
+  observed: readonly O[],
+  vanishing: (dev: string | undefined) => boolean,
+  ctx: KindContext,
+  b: OpsBuilder,
+): void {
+  const have = groupBy(
+    observed.filter((o) => !vanishing(kind.observedDev(o))),
+    kind.observedKey,
+  );
+  const seen = new Set<string>();
+  for (const raw of desired) {
+    const want = b.check(kind.kind, kind.label(raw), () => kind.check(raw));
+    if (want === undefined) continue;
+    const key = kind.key(want);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kind.decide(want, have.get(key) ?? [], ctx, b);
+  }
+  for (const [key, list] of have) if (!seen.has(key)) kind.decide(undefined, list, ctx, b);
+}
 
-/** A loose label for an item whose fields may be hostile: JSON keeps newlines out of logs. */
-const label = (v: unknown): string => JSON.stringify(v);
+/** Whether an observed address is the agent's: on an owned device (not link-local), or a helper. */
+export function addressOwnership(
+  ownedDevs: ReadonlySet<string>,
+  isHelper: (cidr: string) => boolean,
+): (a: ObservedAddress) => boolean {
+  return (a) => (ownedDevs.has(a.dev) && !isLinkLocal(a)) || isHelper(a.cidr);
+}
 
 export function diffKernel(desired: KernelState, observed: ObservedKernel, opts: DiffOptions): KernelOps {
   const b = new OpsBuilder();
@@ -165,17 +206,27 @@ export function diffKernel(desired: KernelState, observed: ObservedKernel, opts:
     const verdict = judgeLink(l, observedLinks.get(l.name));
     if (verdict.action === "none") continue;
     if (verdict.action === "conflict") {
-      b.block("link", l.name, verdict.why, "replace");
+      b.block({ kind: "link", key: l.name, op: "replace", error: verdict.why });
       continue;
     }
     if (verdict.action !== "fix" && observed.unsupportedLinkKinds.has(l.kind)) {
       unsupported.push(l.kind);
-      b.block("link", l.name, `cannot create ${l.kind} device ${l.name}: the kernel lacks ${l.kind} support`);
+      b.block({
+        kind: "link",
+        key: l.name,
+        op: "add",
+        error: `cannot create ${l.kind} device ${l.name}: the kernel lacks ${l.kind} support`,
+      });
       continue;
     }
     const needs = l.kind === "vlan" ? l.parent : l.kind === "dummy" ? l.master : undefined;
     if (needs !== undefined && !present(needs)) {
-      b.block("link", l.name, `device ${needs} (needed by ${l.name}) does not exist`);
+      b.block({
+        kind: "link",
+        key: l.name,
+        op: "add",
+        error: `device ${needs} (needed by ${l.name}) does not exist`,
+      });
       continue;
     }
     const withKind = (op: KernelOp): KernelOp => ({ ...op, linkKind: l.kind });
@@ -194,143 +245,15 @@ export function diffKernel(desired: KernelState, observed: ObservedKernel, opts:
   /** Observed objects on a device being deleted or recreated are gone after the batch. */
   const vanishing = (dev: string | undefined) =>
     dev !== undefined && (deleting.has(dev) || recreating.has(dev));
-  const missingDev = (dev: string) => `device ${dev} does not exist`;
 
-  // ---- addresses -----------------------------------------------------------------------------
+  // ---- keyed kinds: addresses, routes, neighbours, NDP proxies, rules ---------------------
   const ownedDevs = new Set([
     ...(opts.ownedDevices ?? []),
     ...wantedLinks.filter((l) => l.kind === "dummy").map((l) => l.name),
   ]);
-  const haveAddrs = new Map<string, ObservedAddress>();
-  for (const a of observed.addresses) if (!vanishing(a.dev)) haveAddrs.set(observedAddressKey(a), a);
-  const wantAddrs = new Set<string>();
-  for (const raw of desired.addresses) {
-    const a = b.check("address", `${label(raw.dev)}|${label(raw.cidr)}`, () => checkAddress(raw));
-    if (!a) continue;
-    const key = `${a.dev}|${a.cidr}`;
-    if (wantAddrs.has(key)) continue;
-    wantAddrs.add(key);
-    if (haveAddrs.has(key)) continue;
-    if (!present(a.dev)) b.block("address", key, missingDev(a.dev));
-    else b.addrs.push(ipOp("address", key, "add", [addressAddLine(a)]));
-  }
-  for (const [key, a] of haveAddrs) {
-    if (wantAddrs.has(key)) continue;
-    const ours = (ownedDevs.has(a.dev) && !isLinkLocal(a)) || isHelper(a.cidr);
-    if (ours) b.dels.push(ipOp("address", key, "del", [addressDelLine(a)]));
-  }
-
-  // ---- routes ------------------------------------------------------------------------------
-  const haveRoutes = groupBy(
-    observed.routes.filter((r) => !vanishing(r.dev)),
-    observedRouteKey,
-  );
-  const wantRoutes = new Set<string>();
-  const routeDels: KernelOp[] = [];
-  for (const raw of desired.routes) {
-    const r = b.check("route", `${raw.family}|${raw.table}|${label(raw.dst)}`, () => checkRoute(raw));
-    if (!r) continue;
-    const key = `${r.family}|${r.table}|${r.dst}`;
-    if (wantRoutes.has(key)) continue;
-    wantRoutes.add(key);
-    const [have, ...extra] = haveRoutes.get(key) ?? [];
-    for (const x of extra) routeDels.push(ipOp("route", key, "del", [routeDelLine(x, proto)]));
-    if (have && routeEqual(r, have)) continue;
-    if (!present(r.dev)) {
-      b.block("route", key, missingDev(r.dev), have ? "replace" : "add");
-      continue;
-    }
-    const op = ipOp("route", key, have ? "replace" : "add", [routeLine(have ? "replace" : "add", r, proto)]);
-    (r.via === undefined ? b.linkRoutes : b.gwRoutes).push(op);
-  }
-  for (const [key, list] of haveRoutes) {
-    if (wantRoutes.has(key)) continue;
-    for (const x of list) routeDels.push(ipOp("route", key, "del", [routeDelLine(x, proto)]));
-  }
-
-  // ---- neighbours --------------------------------------------------------------------------
-  const haveNeigh = new Map<string, ObservedNeighbour>();
-  for (const n of observed.neighbours) if (!vanishing(n.dev)) haveNeigh.set(observedNeighbourKey(n), n);
-  const wantNeigh = new Set<string>();
-  const neighDels: KernelOp[] = [];
-  for (const raw of desired.neighbours) {
-    const n: NeighbourSpec | undefined = b.check("neighbour", `${label(raw.dev)}|${label(raw.ip)}`, () =>
-      checkNeighbour(raw),
-    );
-    if (!n) continue;
-    const key = `${n.dev}|${n.ip}`;
-    if (wantNeigh.has(key)) continue;
-    wantNeigh.add(key);
-    const have = haveNeigh.get(key);
-    if (have && have.protocol !== proto) {
-      // Someone's permanent entry: same MAC means the wish is met; another MAC is a conflict.
-      if (have.mac !== n.mac)
-        b.block(
-          "neighbour",
-          key,
-          `a permanent neighbour ${n.ip} on ${n.dev} with lladdr ${have.mac ?? "none"} exists and is not ours (protocol ${have.protocol}); left untouched`,
-        );
-      continue;
-    }
-    if (have && have.mac === n.mac) continue;
-    if (!present(n.dev)) b.block("neighbour", key, missingDev(n.dev), have ? "replace" : "add");
-    else b.neighs.push(ipOp("neighbour", key, have ? "replace" : "add", [neighbourSetLine(n, proto)]));
-  }
-  for (const [key, n] of haveNeigh) {
-    if (wantNeigh.has(key) || n.protocol !== proto) continue;
-    neighDels.push(ipOp("neighbour", key, "del", [neighbourDelLine(n)]));
-  }
-
-  // ---- NDP proxies -------------------------------------------------------------------------
-  const haveProxy = new Map(
-    observed.ndpProxies.filter((p) => !vanishing(p.dev)).map((p) => [observedNdpProxyKey(p), p]),
-  );
-  const wantProxy = new Set<string>();
-  const proxyDels: KernelOp[] = [];
-  for (const raw of desired.ndpProxies) {
-    const p = b.check("ndp-proxy", `${label(raw.dev)}|${label(raw.ip)}`, () => checkNdpProxy(raw));
-    if (!p) continue;
-    const key = `${p.dev}|${p.ip}`;
-    if (wantProxy.has(key)) continue;
-    wantProxy.add(key);
-    if (haveProxy.has(key)) continue; // ours, or a foreign twin that already does the job
-    if (!present(p.dev)) b.block("ndp-proxy", key, missingDev(p.dev));
-    else b.proxies.push(ipOp("ndp-proxy", key, "add", [ndpProxyAddLine(p, proto)]));
-  }
-  for (const [key, p] of haveProxy) {
-    if (wantProxy.has(key) || p.protocol !== proto) continue;
-    proxyDels.push(ipOp("ndp-proxy", key, "del", [ndpProxyDelLine(p)]));
-  }
-
-  // ---- rules -------------------------------------------------------------------------------
-  const ourRules = groupBy(
-    observed.rules.filter((r) => r.protocol === proto),
-    observedRuleKey,
-  );
-  const wantRules = new Set<string>();
-  const ruleDels: KernelOp[] = [];
-  const ruleChannel = (r: { family: 4 | 6 }) => (r.family === 6 ? "ip6" : "ip");
-  for (const raw of desired.rules) {
-    const r: RuleSpec | undefined = b.check(
-      "rule",
-      `${raw.family}|${raw.priority}|${label(raw.to)}|${raw.table}`,
-      () => checkRule(raw),
-    );
-    if (!r) continue;
-    const key = `${r.family}|${r.priority}|${r.to}|${r.table}`;
-    if (wantRules.has(key)) continue;
-    wantRules.add(key);
-    const [have, ...extra] = ourRules.get(key) ?? [];
-    for (const x of extra) ruleDels.push(ipOp("rule", key, "del", [ruleDelLine(x, proto)], ruleChannel(x)));
-    if (!have) b.rules.push(ipOp("rule", key, "add", [ruleAddLine(r, proto)], ruleChannel(r)));
-  }
-  for (const [key, list] of ourRules) {
-    if (wantRules.has(key)) continue;
-    for (const x of list as ObservedRule[])
-      ruleDels.push(ipOp("rule", key, "del", [ruleDelLine(x, proto)], ruleChannel(x)));
-  }
-  // Withdrawal order: rules, neighbours, proxies, routes; then addresses and links pushed above.
-  b.dels.unshift(...ruleDels, ...neighDels, ...proxyDels, ...routeDels);
+  const ctx: KindContext = { proto, present, ownsAddress: addressOwnership(ownedDevs, isHelper) };
+  for (const kind of KEYED_KINDS)
+    diffKind(kind, kind.desired(desired), kind.observed(observed), vanishing, ctx, b);
 
   // ---- sysctls -----------------------------------------------------------------------------
   for (const s of desired.sysctls) {
@@ -340,7 +263,7 @@ export function diffKernel(desired: KernelState, observed: ObservedKernel, opts:
     }));
     if (!checked) continue;
     if (checked.dev !== undefined && !present(checked.dev)) {
-      b.block("sysctl", s.key, missingDev(checked.dev), "replace");
+      b.block({ kind: "sysctl", key: s.key, op: "replace", error: missingDev(checked.dev) });
       continue;
     }
     const have = observed.sysctls.get(s.key);
@@ -383,5 +306,5 @@ export function diffKernel(desired: KernelState, observed: ObservedKernel, opts:
     file(opts.rtTablesDropin, () => renderRtTables(desired.routingTables ?? []));
   file(opts.rtProtosDropin, () => renderRtProtos(proto));
 
-  return { ops: b.ops(), blocked: b.blocked, problems: [...b.problems] };
+  return b.result();
 }

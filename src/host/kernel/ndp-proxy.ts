@@ -5,6 +5,7 @@
  */
 import { keyNdpProxy, type NdpProxySpec } from "../../plan/desired-state.ts";
 import { isRecord, num, str } from "./ip-batch.ts";
+import { ipOp, type KeyedKind, label, missingDev } from "./keyed-kind.ts";
 import type { ObservedNdpProxy } from "./types.ts";
 import { canonicalIp, checkIfName, checkIp } from "./validate.ts";
 
@@ -35,3 +36,32 @@ export function ndpProxyAddLine(n: NdpProxySpec, protocol: number): string {
 export function ndpProxyDelLine(n: NdpProxySpec): string {
   return `neigh del proxy ${n.ip} dev ${n.dev}`;
 }
+
+/** NDP proxy entries as a keyed kind (ours by protocol; a foreign twin already does the job). */
+export const ndpProxyKind: KeyedKind<NdpProxySpec, ObservedNdpProxy> = {
+  kind: "ndp-proxy",
+  desired: (s) => s.ndpProxies,
+  observed: (o) => o.ndpProxies,
+  label: (raw) => `${label(raw.dev)}|${label(raw.ip)}`,
+  check: checkNdpProxy,
+  key: keyNdpProxy,
+  observedKey: observedNdpProxyKey,
+  observedDev: (p) => p.dev,
+  decide(want, have, ctx, out) {
+    const [h] = have;
+    const key = want ? keyNdpProxy(want) : observedNdpProxyKey(h as ObservedNdpProxy);
+    if (!want) {
+      if (h && h.protocol === ctx.proto) out.del(ipOp("ndp-proxy", key, "del", [ndpProxyDelLine(h)]));
+      return;
+    }
+    if (h) return;
+    if (!ctx.present(want.dev)) out.block({ kind: "ndp-proxy", key, op: "add", error: missingDev(want.dev) });
+    else out.add("ndp-proxy", ipOp("ndp-proxy", key, "add", [ndpProxyAddLine(want, ctx.proto)]));
+  },
+  after(want, have, ctx) {
+    const [h] = have;
+    if (!want) return h && h.protocol === ctx.proto ? [] : [...have];
+    if (h || !ctx.present(want.dev)) return [...have];
+    return [{ dev: want.dev, ip: want.ip, protocol: ctx.proto }];
+  },
+};

@@ -6,6 +6,7 @@
  */
 import { keyNeighbour, type NeighbourSpec } from "../../plan/desired-state.ts";
 import { isRecord, num, str } from "./ip-batch.ts";
+import { ipOp, type KeyedKind, label, missingDev } from "./keyed-kind.ts";
 import type { ObservedNeighbour } from "./types.ts";
 import { canonicalIp, checkIfName, checkIp, checkMac, familyOf } from "./validate.ts";
 
@@ -44,3 +45,49 @@ export function neighbourSetLine(n: NeighbourSpec, protocol: number): string {
 export function neighbourDelLine(n: { ip: string; dev: string }): string {
   return `neigh del ${n.ip} dev ${n.dev}`;
 }
+
+/** Permanent neighbours as a keyed kind: one entry per device and IP, ours or someone's. */
+export const neighbourKind: KeyedKind<NeighbourSpec, ObservedNeighbour> = {
+  kind: "neighbour",
+  desired: (s) => s.neighbours,
+  observed: (o) => o.neighbours,
+  label: (raw) => `${label(raw.dev)}|${label(raw.ip)}`,
+  check: checkNeighbour,
+  key: keyNeighbour,
+  observedKey: observedNeighbourKey,
+  observedDev: (n) => n.dev,
+  decide(want, have, ctx, out) {
+    const [h] = have;
+    const key = want ? keyNeighbour(want) : observedNeighbourKey(h as ObservedNeighbour);
+    if (!want) {
+      if (h && h.protocol === ctx.proto) out.del(ipOp("neighbour", key, "del", [neighbourDelLine(h)]));
+      return;
+    }
+    if (h && h.protocol !== ctx.proto) {
+      // Someone's permanent entry: same MAC means the wish is met; another MAC is a conflict.
+      if (h.mac !== want.mac)
+        out.block({
+          kind: "neighbour",
+          key,
+          op: "add",
+          error: `a permanent neighbour ${want.ip} on ${want.dev} with lladdr ${h.mac ?? "none"} exists and is not ours (protocol ${h.protocol}); left untouched`,
+        });
+      return;
+    }
+    if (h && h.mac === want.mac) return;
+    if (!ctx.present(want.dev))
+      out.block({ kind: "neighbour", key, op: h ? "replace" : "add", error: missingDev(want.dev) });
+    else
+      out.add(
+        "neighbour",
+        ipOp("neighbour", key, h ? "replace" : "add", [neighbourSetLine(want, ctx.proto)]),
+      );
+  },
+  after(want, have, ctx) {
+    const [h] = have;
+    if (!want) return h && h.protocol === ctx.proto ? [] : [...have];
+    if ((h && h.protocol !== ctx.proto) || (h && h.mac === want.mac) || !ctx.present(want.dev))
+      return [...have];
+    return [{ family: want.family, dev: want.dev, ip: want.ip, mac: want.mac, protocol: ctx.proto }];
+  },
+};

@@ -7,6 +7,7 @@
  */
 import { keyRoute, type RouteSpec } from "../../plan/desired-state.ts";
 import { isRecord, num, str } from "./ip-batch.ts";
+import { ipOp, type KeyedKind, label, missingDev } from "./keyed-kind.ts";
 import type { ObservedRoute } from "./types.ts";
 import { canonicalIp, checkDst, checkIfName, checkIp, checkTable, InvalidValueError } from "./validate.ts";
 
@@ -105,4 +106,55 @@ export function routeLine(verb: "add" | "replace", r: RouteSpec, protocol: numbe
 export function routeDelLine(r: ObservedRoute, protocol: number): string {
   const metric = r.family === 6 && r.metric !== undefined ? ` metric ${r.metric}` : "";
   return `route del ${dstText(r.dst, r.family)} table ${r.table} proto ${protocol}${metric}`;
+}
+
+/** Routes as a keyed kind: observed routes are only ours (read with the protocol filter). */
+export const routeKind: KeyedKind<RouteSpec, ObservedRoute> = {
+  kind: "route",
+  desired: (s) => s.routes,
+  observed: (o) => o.routes,
+  label: (raw) => `${raw.family}|${raw.table}|${label(raw.dst)}`,
+  check: checkRoute,
+  key: keyRoute,
+  observedKey: observedRouteKey,
+  observedDev: (r) => r.dev,
+  decide(want, have, ctx, out) {
+    const key = want ? keyRoute(want) : observedRouteKey(have[0] as ObservedRoute);
+    const del = (x: ObservedRoute) => out.del(ipOp("route", key, "del", [routeDelLine(x, ctx.proto)]));
+    if (!want) {
+      for (const x of have) del(x);
+      return;
+    }
+    const [first, ...extra] = have;
+    for (const x of extra) del(x);
+    if (first && routeEqual(want, first)) return;
+    if (!ctx.present(want.dev)) {
+      out.block({ kind: "route", key, op: first ? "replace" : "add", error: missingDev(want.dev) });
+      return;
+    }
+    const verb = first ? "replace" : "add";
+    out.add(
+      want.via === undefined ? "link-route" : "gw-route",
+      ipOp("route", key, verb, [routeLine(verb, want, ctx.proto)]),
+    );
+  },
+  after(want, have, ctx) {
+    if (!want) return [];
+    const [first] = have;
+    if (first && routeEqual(want, first)) return [first];
+    if (!ctx.present(want.dev)) return first ? [first] : [];
+    return [observedFromRoute(want)];
+  },
+};
+
+function observedFromRoute(r: RouteSpec): ObservedRoute {
+  return {
+    family: r.family,
+    table: r.table,
+    dst: r.dst,
+    dev: r.dev,
+    scope: r.family === 6 ? "global" : r.scope,
+    ...(r.via !== undefined ? { via: r.via } : {}),
+    ...(r.metric !== undefined ? { metric: r.metric } : {}),
+  };
 }

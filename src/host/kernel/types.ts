@@ -110,6 +110,7 @@ export interface ObservedRule {
   /** Canonical CIDR; undefined for "from all" rules without a destination. */
   readonly to?: string;
   readonly table: number;
+  readonly suppressPrefixlength?: number;
   /** 0 when the rule carries none. */
   readonly protocol: number;
 }
