@@ -25,6 +25,12 @@ export interface AgentConfig {
   readonly ovsdb_connection: string;
   /** Priority of the agent's `ip rule`s (the seed shows 32000). */
   readonly ip_rule_priority: number;
+  /**
+   * `per-ip`: one `ip rule to <IP or subnet> lookup <bridge table>` per exposure (the seed's host).
+   * `per-bridge`: one `ip rule lookup <bridge table> suppress_prefixlength 0` per bridge table and
+   * family; the table's host and subnet routes then steer exactly the exposed prefixes.
+   */
+  readonly ip_rule_layout: "per-ip" | "per-bridge";
   /** Route protocol number that marks the agent's routes (and rules, neighbours) as its own. */
   readonly route_protocol: number;
   /** First routing table id for provider bridges; bridge i (0-based, in mapping order) gets base + i. */

@@ -158,6 +158,7 @@ export const configSchema = z.object({
   ovsdb_connection: z.preprocess(toStr, z.string().refine(isOvsdbRemote)),
   // Below 32766 (main) so our rules are consulted before the main table; the seed shows 32000.
   ip_rule_priority: intIn(1, 32765),
+  ip_rule_layout: z.preprocess(toStr, z.enum(["per-ip", "per-bridge"])),
   route_protocol: intIn(0, 255).refine((n) => reservedRouteProtocol(n) === undefined),
   bridge_table_base: intIn(1, U32_MAX - MAX_PROVIDER_BRIDGES),
   // iproute2 only reads `*.conf` from rt_tables.d.
@@ -202,6 +203,8 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   announce_via: "one of vrf, table",
   ovsdb_connection: "an OVSDB remote: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT",
   ip_rule_priority: "an integer 1..32765 (rules must come before the main table's 32766)",
+  ip_rule_layout:
+    "one of per-ip (a rule per exposed IP or subnet, as the seed shows), per-bridge (one rule per bridge table and family)",
   route_protocol: "an integer 0..255 that is not reserved by the kernel (0-4) nor used by FRR (186-198)",
   bridge_table_base: `an integer 1..${U32_MAX - MAX_PROVIDER_BRIDGES}`,
   rt_tables_dropin: "an absolute path ending in .conf (iproute2 reads only *.conf in rt_tables.d)",
@@ -234,6 +237,9 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   // Ubuntu and RHEL packages all use /var/run/openvswitch, which is what this agent is deployed next to.
   ovsdb_connection: "unix:/var/run/openvswitch/db.sock",
   ip_rule_priority: 32000,
+  // The seed's layout. per-bridge keeps the rule list at one rule per bridge table and family, so
+  // forwarding cost does not grow with the number of exposed IPs (docs/BENCHMARKS.md).
+  ip_rule_layout: "per-ip",
   // 179 (BGP's TCP port, easy to recognise in `ip route show proto 179`) is outside the kernel's 0-4 and
   // FRR's 186-198 and is not registered in iproute2's rt_protos; `ip -d route` then shows which routes,
   // rules and neighbours are ours, and pruning touches nothing else.

@@ -162,6 +162,8 @@ export interface DesiredState {
   readonly links: readonly LinkSpec[];
   readonly addresses: readonly AddressSpec[];
   readonly routes: readonly RouteSpec[];
+  /** Layout per-bridge: the one rule per bridge table and family (per-ip: none here, rules are per entry). */
+  readonly rules: readonly RuleSpec[];
   readonly sysctls: readonly SysctlSpec[];
   readonly routingTables: readonly RoutingTableSpec[];
   readonly flows: readonly FlowSpec[];
@@ -222,10 +224,7 @@ function flattenUncached(state: DesiredState): KernelState {
   return {
     links: uniqueBy(state.links, (l) => `${l.kind}|${l.name}`),
     addresses: uniqueBy([...state.addresses, ...e.flatMap((x) => x.addresses)], keyAddress),
-    rules: uniqueBy(
-      e.flatMap((x) => x.rules),
-      keyRule,
-    ),
+    rules: uniqueBy([...state.rules, ...e.flatMap((x) => x.rules)], keyRule),
     routes: uniqueBy([...state.routes, ...e.flatMap((x) => x.routes)], keyRoute),
     neighbours: uniqueBy(
       e.flatMap((x) => x.neighbours),

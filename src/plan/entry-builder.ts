@@ -80,6 +80,7 @@ export class EntryDraft {
 
   /** `ip rule to <cidr> lookup <bridge table>`. */
   rule(to: string, family: 4 | 6, via: ExposeVia): void {
+    if (this.config.ip_rule_layout === "per-bridge") return; // the bridge's one rule and this entry's routes do it
     this.rules.push({ family, priority: this.config.ip_rule_priority, to, table: via.table });
   }
 

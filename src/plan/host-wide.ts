@@ -15,9 +15,10 @@ import type {
   PlanProblem,
   RouteSpec,
   RoutingTableSpec,
+  RuleSpec,
   SysctlSpec,
 } from "./desired-state.ts";
-import { TABLE_LAYOUT_IPV6_METRIC } from "./desired-state.ts";
+import { keyRule, TABLE_LAYOUT_IPV6_METRIC } from "./desired-state.ts";
 import type { LocalFacts } from "./local-facts.ts";
 import { deviceNameError, ovsPortNameError } from "./names.ts";
 
@@ -123,6 +124,7 @@ export function computeHostWide(
   const links: LinkSpec[] = [];
   const addresses: AddressSpec[] = [];
   const routes: RouteSpec[] = [];
+  const rules: RuleSpec[] = [];
   const sysctls: SysctlSpec[] = [
     { key: "net.ipv4.ip_forward", value: "1" },
     { key: "net.ipv6.conf.all.forwarding", value: "1" },
@@ -136,6 +138,9 @@ export function computeHostWide(
     routingTables.push({ id: table, name: bridge });
     routes.push({ family: 4, table, dst: "default", dev: bridge, scope: "link" });
     routes.push({ family: 6, table, dst: "default", dev: bridge, scope: "link" });
+    if (config.ip_rule_layout === "per-bridge")
+      for (const family of [4, 6] as const)
+        rules.push({ family, priority: config.ip_rule_priority, table, suppressPrefixlength: 0 });
     sysctls.push(...proxySysctls(bridge));
     if (index <= 255) addresses.push(...helperAddresses(bridge, index));
     else problems.push({ table: "Open_vSwitch", object: bridge, message: "more than 255 provider bridges" });
@@ -223,6 +228,7 @@ export function computeHostWide(
     links: links.sort(byString((l) => `${l.kind}|${l.name}`)),
     addresses: addresses.sort(byString((a) => `${a.dev}|${a.cidr}`)),
     routes: routes.sort(byString((r) => `${r.family}|${r.table}|${r.dst}`)),
+    rules: rules.sort(byString(keyRule)),
     sysctls: sysctls.sort(byString((s) => s.key)),
     routingTables: routingTables.sort((a, b) => a.id - b.id),
     flows: flows.sort(byString((f) => `${f.bridge}|${f.priority}|${f.match}`)),

@@ -138,6 +138,7 @@ export class Planner {
       links: h.links,
       addresses: h.addresses,
       routes: h.routes,
+      rules: h.rules,
       sysctls: h.sysctls,
       routingTables: h.routingTables,
       flows: h.flows,

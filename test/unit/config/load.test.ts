@@ -54,6 +54,7 @@ describe("defaults", () => {
       announce_via: "vrf",
       ovsdb_connection: "unix:/var/run/openvswitch/db.sock",
       ip_rule_priority: 32000,
+      ip_rule_layout: "per-ip",
       route_protocol: 179,
       bridge_table_base: 200,
       rt_tables_dropin: "/etc/iproute2/rt_tables.d/ovn-bgp.conf",

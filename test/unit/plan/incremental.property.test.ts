@@ -1,7 +1,9 @@
 /**
  * PROPERTY: applying random sequences of Southbound changes incrementally gives the same plan
  * as computing from scratch on the final state, and each PlanDelta turns the previous entry set
- * into the next one. Rows are drawn from small pools of names, datapaths, chassis and addresses
+ * into the next one. The incrementally kept desired kernel objects (DesiredKernel, what the
+ * applier's delta path reads) equal the flattened plan after every batch, and every key whose
+ * object changed is among the keys the delta says it touched. Rows are drawn from small pools of names, datapaths, chassis and addresses
  * so that random rows often link up into real topologies (peers, gateways, FIPs, localnets),
  * with some malformed values mixed in.
  */
@@ -10,7 +12,17 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { AgentConfig } from "../../../src/config/agent-config.ts";
 import type { Row } from "../../../src/ovsdb/wire/datum.ts";
-import type { PlanEntry } from "../../../src/plan/desired-state.ts";
+import { DesiredKernel } from "../../../src/plan/desired-kernel.ts";
+import {
+  flattenPlan,
+  type KernelState,
+  keyAddress,
+  keyNdpProxy,
+  keyNeighbour,
+  keyRoute,
+  keyRule,
+  type PlanEntry,
+} from "../../../src/plan/desired-state.ts";
 import { Planner, planFromScratch } from "../../../src/plan/planner.ts";
 import { cloneTables, diffTables } from "../../fixtures/sb-changes.ts";
 import { chassisRow, portRow, type SbTables } from "../../fixtures/sb-seed.ts";
@@ -146,6 +158,7 @@ const configArb = fc.record({
   advertisement_method_tenant_networks: fc.constantFrom("ip" as const, "subnet" as const),
   address_scopes: fc.constantFrom([], ["s4"], ["s4", "s6"]),
   announce_via: fc.constantFrom("vrf" as const, "table" as const),
+  ip_rule_layout: fc.constantFrom("per-ip" as const, "per-bridge" as const),
 });
 
 const FACTS = {
@@ -164,6 +177,26 @@ function empty(): SbTables {
   ]);
 }
 
+const KINDS = [
+  ["address", "addresses"],
+  ["rule", "rules"],
+  ["route", "routes"],
+  ["neighbour", "neighbours"],
+  ["ndp-proxy", "ndpProxies"],
+] as const;
+
+/** One kind's objects by the key the applier uses (JSON of the object as the value). */
+function keyed(s: KernelState, field: (typeof KINDS)[number][1]): Map<string, string> {
+  const keyOf = {
+    addresses: keyAddress,
+    rules: keyRule,
+    routes: keyRoute,
+    neighbours: keyNeighbour,
+    ndpProxies: keyNdpProxy,
+  }[field] as (o: unknown) => string;
+  return new Map((s[field] as readonly unknown[]).map((o) => [keyOf(o), JSON.stringify(o)]));
+}
+
 const byId = (es: readonly PlanEntry[]) => new Map(es.map((e) => [e.id, JSON.stringify(e)]));
 
 describe("incremental planning (property)", () => {
@@ -177,6 +210,7 @@ describe("incremental planning (property)", () => {
           let tables = empty();
           const planner = new Planner(config, FACTS);
           planner.load(tables);
+          const kernel = DesiredKernel.of(planner.state());
           for (const batch of batches) {
             const next = cloneTables(tables);
             for (const op of batch) applyOp(next, op);
@@ -184,6 +218,17 @@ describe("incremental planning (property)", () => {
             const delta = planner.apply(diffTables(tables, next));
             tables = next;
             const after = planner.state();
+            const flatBefore = kernel.toKernelState();
+            const touched = kernel.apply(delta, after);
+            const flatAfter = flattenPlan(after);
+            assert.deepEqual(kernel.toKernelState(), flatAfter);
+            for (const [kind, field] of KINDS) {
+              const was = keyed(flatBefore, field);
+              const now = keyed(flatAfter, field);
+              for (const k of new Set([...was.keys(), ...now.keys()]))
+                if (was.get(k) !== now.get(k))
+                  assert.ok(touched.get(kind)?.has(k), `${kind} ${k} changed but was not touched`);
+            }
             // The delta turns the previous entry set into the new one.
             for (const e of delta.removed) {
               assert.equal(before.get(e.id), JSON.stringify(e));
