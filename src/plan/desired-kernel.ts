@@ -26,6 +26,12 @@ import {
 } from "./desired-state.ts";
 import type { PlanDelta } from "./planner.ts";
 
+/** The host-wide kernel objects of a desired state. */
+export type HostObjects = Pick<
+  DesiredState,
+  "links" | "sysctls" | "routingTables" | "addresses" | "routes" | "rules"
+>;
+
 export type KeyedKindName = "address" | "rule" | "route" | "neighbour" | "ndp-proxy";
 export const KEYED_KIND_NAMES: readonly KeyedKindName[] = [
   "address",
@@ -121,17 +127,30 @@ export class DesiredKernel {
     return d;
   }
 
-  /** Apply what one planner batch changed; returns the keys whose wish may differ now. */
-  apply(delta: PlanDelta, state: DesiredState): TouchedKeys {
+  /**
+   * Apply what one planner batch changed; returns the keys whose wish may differ now. `host` gives
+   * the host-wide objects, read only when the delta says they changed.
+   */
+  apply(delta: PlanDelta, host: HostObjects | (() => HostObjects)): TouchedKeys {
     const touched = newTouched();
     for (const e of delta.removed) this.removeEntry(e, touched);
     for (const e of delta.added) this.addEntry(e, touched);
-    if (delta.hostChanged) this.setHost(state, touched);
+    if (delta.hostChanged) this.setHost(typeof host === "function" ? host() : host, touched);
     return touched;
   }
 
   get<K extends KeyedKindName>(kind: K, key: string): SpecOf[K] | undefined {
     return this.tables[kind].get(key) as SpecOf[K] | undefined;
+  }
+
+  /** Host-wide devices the agent creates (VLAN devices, bgp_nic, the VRF). */
+  links(): DesiredState["links"] {
+    return this.host.links;
+  }
+
+  /** Bridge tables (named after their bridge). */
+  routingTables(): DesiredState["routingTables"] {
+    return this.host.routingTables;
   }
 
   /** The flat state a full pass diffs against (memoised until the next change). */
@@ -171,7 +190,7 @@ export class DesiredKernel {
     for (const p of e.ndpProxies) t["ndp-proxy"].remove(e.id, p, sinkOf(touched, "ndp-proxy"));
   }
 
-  private setHost(state: DesiredState, touched: TouchedKeys): void {
+  private setHost(state: HostObjects, touched: TouchedKeys): void {
     this.cached = undefined;
     const t = this.tables;
     for (const a of this.host.addresses) t.address.remove(HOST, a, sinkOf(touched, "address"));

@@ -120,6 +120,11 @@ export class Planner {
     return this.delta(before, all, oldHost);
   }
 
+  /** The host-wide part of the desired state (cheap: no entries are gathered). */
+  hostWide(): HostWide {
+    return this.host;
+  }
+
   /** The complete desired state (cached until the next change). */
   state(): DesiredState {
     if (this.cached) return this.cached;

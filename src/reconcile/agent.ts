@@ -1,11 +1,18 @@
 /**
- * The agent: the imperative shell around the pure planner.
+ * The agent: the imperative shell around the pure planner. One pipeline, used by `agent`,
+ * `sync --once` and `plan`:
  *
- *   Southbound + local OVS replicas ──changes──▶ Planner (incremental, pure) ──▶ DesiredState
- *   triggers (SB/OVS change, kernel drift, FRR restart, periodic) ──▶ ReconcileLoop ──▶ pass:
- *     kernel: observe → diff → apply (ip -json / ip -batch)
- *     flows:  ovs-ofctl by cookie
- *     frr:    running-config diff → one vtysh batch
+ *   sources: Southbound + local OVS replicas ──row changes──▶ Planner (incremental, pure)
+ *        ──PlanDelta──▶ DesiredKernel (incremental index; names the touched keys)
+ *   ReconcileLoop (never two passes at once) ──▶ appliers, each observe → diff → apply:
+ *     kernel: delta (touched keys against its model, one long-lived `ip -batch`) or full pass
+ *     flows:  ovs-ofctl by cookie          frr: running-config diff → one vtysh batch
+ *
+ * A Southbound change costs what it changes: the planner recomputes the affected rows, the index
+ * names the affected keys, and the kernel applier decides and writes only those. Full passes
+ * (observe and diff everything) run at start, on drift, after an apply error, on reconnect and
+ * every `reconcile_interval`, which also re-levels the planner from the replica, so a missed or
+ * mishandled update is healed. The kernel watcher ignores the echo of the agent's own writes.
  *
  * Each target fails alone: a dead FRR never stops kernel routes, a bad row never withdraws a
  * good one (the planner reports it as a problem and keeps everything else). On SIGTERM the agent
@@ -14,15 +21,23 @@
  */
 import type { AgentConfig } from "../config/agent-config.ts";
 import type { Exec } from "../host/exec.ts";
-import { FrrApplier } from "../host/frr/frr-applier.ts";
+import { FrrApplier, type FrrPlan } from "../host/frr/frr-applier.ts";
 import { FrrWatcher } from "../host/frr/frr-watcher.ts";
-import { KernelApplier } from "../host/kernel/kernel-applier.ts";
+import { KernelApplier, NEEDS_FULL_PASS } from "../host/kernel/kernel-applier.ts";
 import { KernelWatcher } from "../host/kernel/kernel-watcher.ts";
-import type { ApplyReport } from "../host/kernel/types.ts";
-import { FlowApplier } from "../host/openflow/flow-applier.ts";
+import { parseMonitorLine } from "../host/kernel/monitor-event.ts";
+import type { ApplyReport, KernelOps } from "../host/kernel/types.ts";
+import { FlowApplier, type FlowSyncResult } from "../host/openflow/flow-applier.ts";
 import { readOvsFacts } from "../ovs/ovs-facts.ts";
 import type { RowChange } from "../ovsdb/wire/datum.ts";
-import { type DesiredState, flattenPlan } from "../plan/desired-state.ts";
+import {
+  DesiredKernel,
+  mergeTouched,
+  newTouched,
+  type TouchedKeys,
+  touchedCount,
+} from "../plan/desired-kernel.ts";
+import type { DesiredState, PlanEntry } from "../plan/desired-state.ts";
 import { type PlanDelta, Planner } from "../plan/planner.ts";
 import { withdrawEvent } from "../plan/render-plan.ts";
 import type { Logger } from "../util/log.ts";
@@ -54,18 +69,35 @@ export interface TargetStatus {
   readonly ok: boolean;
   readonly at: string;
   readonly changes: number;
+  /** `delta` (only the touched objects) or `full` (everything observed and diffed). */
+  readonly mode?: "delta" | "full";
   readonly error?: string;
   readonly details?: readonly string[];
 }
 
+/** What every applier would change, without changing anything (`plan --diff`). */
+export interface DryRun {
+  readonly kernel: KernelOps;
+  readonly flows: FlowSyncResult | { readonly error: string };
+  readonly frr: FrrPlan | { readonly error: string };
+}
+
+/** Above this many exposures changed in one batch, per-exposure lines go to debug and one summary goes to info. */
+const BURST_LOG_THRESHOLD = 20;
+
 export class Agent {
   private sources: ChassisSources | undefined;
   private planner: Planner | undefined;
+  private desiredKernel: DesiredKernel | undefined;
+  /** Kernel keys Southbound changes touched since the last kernel pass. */
+  private pendingKeys: TouchedKeys = newTouched();
+  /** Exposed IPs by kind, kept from the deltas (the gauge). */
+  private readonly exposed = new Map<string, number>();
   private loop: ReconcileLoop | undefined;
-  private kernel: KernelApplier;
-  private flows: FlowApplier;
-  private frr: FrrApplier;
-  private kernelWatcher: KernelWatcher | undefined;
+  private readonly kernel: KernelApplier;
+  private readonly flows: FlowApplier;
+  private readonly frr: FrrApplier;
+  private kernelWatchers: KernelWatcher[] = [];
   private frrWatcher: FrrWatcher | undefined;
   readonly status = new Map<Target, TargetStatus>();
   private readonly log: Logger;
@@ -99,13 +131,13 @@ export class Agent {
     return this.sources?.chassisName;
   }
 
-  /** The current desired state (after start). */
+  /** The current desired state (after open). O(exposures): for commands and tests, not the hot path. */
   desired(): DesiredState | undefined {
     return this.planner?.state();
   }
 
-  /** Connect, load, and (unless `once`) keep reconciling until stop(). */
-  async start(): Promise<void> {
+  /** Connect to both databases and plan: the first half of the pipeline (what `plan` needs). */
+  async open(): Promise<void> {
     const sources = await openChassisSources(this.config, {
       logger: this.opts.log.child({ component: "ovsdb" }),
     });
@@ -116,21 +148,34 @@ export class Agent {
     );
     this.planner = planner;
     planner.load(sources.sb.replica.snapshot());
-    this.logLoaded(planner.state());
-    this.loop = new ReconcileLoop((req) => this.pass(req));
+    this.desiredKernel = DesiredKernel.of(planner.state());
     sources.sb.on("changes", (changes: RowChange[]) => this.onSbChanges(changes));
     sources.ovs.on("changes", () => this.onOvsChanges());
     await this.narrowMonitor();
     await sources.sb.barrier(); // the tenant ports the narrower condition brings are planned before the first pass
+    this.logLoaded(planner.state());
+  }
+
+  /** Open, then keep reconciling until stop() (or, with `watch: false`, one full pass). */
+  async start(): Promise<void> {
+    await this.open();
+    const sources = this.sources as ChassisSources;
+    this.loop = new ReconcileLoop((req) => this.pass(req));
     this.watchConnections(sources);
     if (this.opts.watch !== false) {
-      this.kernelWatcher = new KernelWatcher({
-        ...(this.opts.netns ? { netns: this.opts.netns } : {}),
-        routeProtocol: this.config.route_protocol,
-        onChange: (c) =>
-          this.loop?.trigger(["kernel"], c.restarted ? "kernel monitor restart" : "kernel drift", true),
-      });
-      this.kernelWatcher.start();
+      for (const family of [4, 6] as const) {
+        const w = new KernelWatcher({
+          family,
+          ...(this.opts.netns ? { netns: this.opts.netns } : {}),
+          routeProtocol: this.config.route_protocol,
+          explains: (line, fam) => this.explainsKernelLine(line, fam ?? family),
+          onLine: (verdict) => this.opts.metrics?.kernelMonitorLinesTotal.inc({ verdict }),
+          onChange: (c) =>
+            this.loop?.trigger(["kernel"], c.restarted ? "kernel monitor restart" : "kernel drift", true),
+        });
+        w.start();
+        this.kernelWatchers.push(w);
+      }
       this.frrWatcher = new FrrWatcher({
         socketDir: this.config.frr_vty_socket_dir,
         onRestart: (d) => this.loop?.trigger(["frr"], `frr (re)started: ${d.join(",")}`, true),
@@ -146,10 +191,30 @@ export class Agent {
     await this.loop?.idle();
   }
 
+  /** What each applier would change now (after open), changing nothing. */
+  async dryRun(): Promise<DryRun> {
+    const planner = this.planner;
+    const dk = this.desiredKernel;
+    if (!planner || !dk) throw new Error("dryRun before open");
+    const desired = dk.toKernelState();
+    const host = planner.hostWide();
+    const kernel = this.kernel.diff(desired, await this.kernel.observe(desired));
+    const err = (e: unknown) => ({ error: (e as Error).message });
+    const flows = await this.flows
+      .plan(
+        host.flows,
+        host.routingTables.map((t) => t.name),
+      )
+      .catch(err);
+    const frr = await this.frr.plan(host.frr).catch(err);
+    return { kernel, flows, frr };
+  }
+
   async stop(): Promise<void> {
     this.loop?.stop();
     this.frrWatcher?.stop();
-    await this.kernelWatcher?.stop();
+    await Promise.all(this.kernelWatchers.map((w) => w.stop()));
+    await this.kernel.close();
     await this.sources?.stop();
   }
 
@@ -157,13 +222,22 @@ export class Agent {
 
   private onSbChanges(changes: RowChange[]): void {
     const planner = this.planner;
-    if (!planner) return;
+    const dk = this.desiredKernel;
+    if (!planner || !dk) return;
     const started = performance.now();
     const delta = planner.apply(changes);
     this.logDelta(delta);
     if (delta.added.length || delta.removed.length || delta.hostChanged) {
+      mergeTouched(
+        this.pendingKeys,
+        dk.apply(delta, () => planner.hostWide()),
+      );
+      this.countExposed(delta.removed, -1);
+      this.countExposed(delta.added, 1);
       this.log.debug({ rows: changes.length, planMs: +(performance.now() - started).toFixed(3) }, "planned");
-      this.loop?.trigger(delta.hostChanged ? ALL_TARGETS : ["kernel"], "southbound change");
+      // Host-wide changes (bridges, VLAN devices, flows, FRR intent) are rare: a full pass of each.
+      if (delta.hostChanged) this.loop?.trigger(ALL_TARGETS, "southbound change (host-wide)", true);
+      else this.loop?.trigger(["kernel"], "southbound change");
       void this.narrowMonitor();
     }
   }
@@ -171,11 +245,25 @@ export class Agent {
   private onOvsChanges(): void {
     const sources = this.sources;
     const planner = this.planner;
-    if (!sources || !planner) return;
+    const dk = this.desiredKernel;
+    if (!sources || !planner || !dk) return;
     const delta = planner.setFacts(toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)));
     this.logDelta(delta);
+    mergeTouched(
+      this.pendingKeys,
+      dk.apply(delta, () => planner.hostWide()),
+    );
+    this.countExposed(delta.removed, -1);
+    this.countExposed(delta.added, 1);
     // A patch port or bridge MAC may have appeared: flows depend on OVS state the plan cannot see.
-    this.loop?.trigger(ALL_TARGETS, "local ovs change");
+    this.loop?.trigger(ALL_TARGETS, "local ovs change", true);
+  }
+
+  /** A kernel monitor line the model accounts for (our own write's echo) starts no pass. */
+  private explainsKernelLine(line: string, family: 4 | 6): boolean {
+    const dk = this.desiredKernel;
+    const e = parseMonitorLine(line, family);
+    return dk !== undefined && e !== undefined && this.kernel.explains(e, dk);
   }
 
   private watchConnections(sources: ChassisSources): void {
@@ -222,6 +310,8 @@ export class Agent {
   /** At start, one summary line (per-exposure lines at debug): thousands of info lines cost seconds. */
   private logLoaded(state: DesiredState): void {
     const byEvent = new Map<string, number>();
+    this.exposed.clear();
+    this.countExposed(state.entries, 1);
     for (const e of state.entries) {
       byEvent.set(e.cause.event, (byEvent.get(e.cause.event) ?? 0) + 1);
       this.opts.metrics?.eventsTotal.inc({ event: e.cause.event });
@@ -239,77 +329,159 @@ export class Agent {
       this.log.error({ table: p.table, object: p.object }, `skipped ${p.table} ${p.object}: ${p.message}`);
   }
 
+  /**
+   * The seed's event per exposure that appeared or went away. A burst (more than
+   * BURST_LOG_THRESHOLD) logs its exposures at debug and one summary at info.
+   */
   private logDelta(delta: PlanDelta): void {
     const addedIds = new Set(delta.added.map((e) => e.id));
     const removedIds = new Set(delta.removed.map((e) => e.id));
+    const burst = delta.added.length + delta.removed.length > BURST_LOG_THRESHOLD;
+    const line = burst ? this.log.debug.bind(this.log) : this.log.info.bind(this.log);
+    const byEvent = new Map<string, number>();
+    const count = (event: string) => {
+      byEvent.set(event, (byEvent.get(event) ?? 0) + 1);
+      this.opts.metrics?.eventsTotal.inc({ event });
+    };
     for (const e of delta.removed) {
       if (addedIds.has(e.id)) continue;
       const event = withdrawEvent(e.cause.event);
-      this.opts.metrics?.eventsTotal.inc({ event });
-      this.log.info(
-        { event, kind: e.cause.kind, logical_port: e.cause.logicalPort, ips: e.advertised },
-        event,
-      );
+      count(event);
+      line({ event, kind: e.cause.kind, logical_port: e.cause.logicalPort, ips: e.advertised }, event);
     }
     for (const e of delta.added) {
       const event = e.cause.event;
-      this.opts.metrics?.eventsTotal.inc({ event });
+      count(event);
       const change = removedIds.has(e.id) ? "updated" : "exposed";
-      this.log.info(
+      line(
         { event, kind: e.cause.kind, logical_port: e.cause.logicalPort, ips: e.advertised, change },
         event,
       );
     }
+    if (burst)
+      this.log.info(
+        { added: delta.added.length, removed: delta.removed.length, events: Object.fromEntries(byEvent) },
+        "southbound burst planned",
+      );
     for (const p of delta.problems) {
       this.log.error({ table: p.table, object: p.object }, `skipped ${p.table} ${p.object}: ${p.message}`);
     }
   }
 
+  private countExposed(entries: readonly PlanEntry[], sign: 1 | -1): void {
+    const g = this.opts.metrics?.exposedIps;
+    for (const e of entries) {
+      const n = (this.exposed.get(e.cause.kind) ?? 0) + sign * e.advertised.length;
+      this.exposed.set(e.cause.kind, n);
+      g?.set({ kind: e.cause.kind }, n);
+    }
+  }
+
+  /**
+   * The periodic re-level: plan again from the replica and make the incremental state equal to it.
+   * A difference means an update was missed or mishandled; it is said, and healed by this pass.
+   */
+  private relevel(): void {
+    const planner = this.planner;
+    const sources = this.sources;
+    if (!planner || !sources) return;
+    const before = new Map(planner.state().entries.map((e) => [e.id, JSON.stringify(e)]));
+    planner.load(sources.sb.replica.snapshot());
+    const state = planner.state();
+    let differ = before.size !== state.entries.length ? 1 : 0;
+    for (const e of state.entries) if (before.get(e.id) !== JSON.stringify(e)) differ++;
+    this.desiredKernel = DesiredKernel.of(state);
+    this.pendingKeys = newTouched();
+    this.exposed.clear();
+    this.opts.metrics?.exposedIps.reset();
+    this.countExposed(state.entries, 1);
+    if (differ > 0)
+      this.log.warn(
+        { exposures: state.entries.length, differing: differ },
+        "periodic re-level: the incremental plan differed from a plan of the replica; healed",
+      );
+  }
+
   // ------------------------------------------------------------------ the pass
 
   private async pass(req: PassRequest): Promise<PassResult> {
-    const planner = this.planner;
-    if (!planner) return { failed: new Set() };
+    if (!this.planner || !this.desiredKernel) return { failed: new Set() };
+    if (req.reasons.includes("periodic")) this.relevel();
     const started = performance.now();
-    const desired = planner.state();
     const failed = new Set<Target>();
-    const run = async (target: Target, fn: () => Promise<TargetStatus>) => {
+    const run = async (target: Target, fn: () => Promise<TargetStatus | undefined>) => {
       if (!req.targets.has(target)) return;
-      let st: TargetStatus;
+      let st: TargetStatus | undefined;
       try {
         st = await fn();
       } catch (err) {
-        st = { ok: false, at: new Date().toISOString(), changes: 0, error: (err as Error).message };
+        st = {
+          ok: false,
+          at: new Date().toISOString(),
+          changes: 0,
+          mode: "full",
+          error: (err as Error).message,
+        };
       }
+      if (!st) return; // a delta with nothing to do: the last status stands
       this.status.set(target, st);
+      this.opts.metrics?.passesTotal.inc({ component: target, mode: st.mode ?? "full" });
       if (!st.ok) {
         failed.add(target);
         this.opts.metrics?.reconcileErrorsTotal.inc({ component: target });
         this.log.error({ target, pass: req.id, details: st.details }, `${target}: ${st.error ?? "failed"}`);
       }
     };
-    await run("kernel", () => this.syncKernel(desired));
-    await run("flows", () => this.syncFlows(desired));
-    await run("frr", () => this.syncFrr(desired));
+    await run("kernel", () => this.syncKernel(req.full.has("kernel")));
+    await run("flows", () => this.syncFlows());
+    await run("frr", () => this.syncFrr());
     const ms = performance.now() - started;
     this.opts.metrics?.reconcileDuration.observe(ms / 1000);
-    this.updateExposedGauge(desired);
     this.log.debug(
-      { pass: req.id, reasons: req.reasons, targets: [...req.targets], ms: +ms.toFixed(1) },
+      {
+        pass: req.id,
+        reasons: req.reasons,
+        targets: [...req.targets],
+        full: [...req.full],
+        ms: +ms.toFixed(1),
+      },
       "pass done",
     );
     return { failed };
   }
 
-  private async syncKernel(desired: DesiredState): Promise<TargetStatus> {
-    const report: ApplyReport = await this.kernel.sync(flattenPlan(desired));
+  /** The delta of the touched keys, or a full pass when asked for (or when the delta cannot run). */
+  private async syncKernel(full: boolean): Promise<TargetStatus | undefined> {
+    const dk = this.desiredKernel as DesiredKernel;
+    let report: ApplyReport | undefined;
+    let mode: "delta" | "full" = "full";
+    if (!full) {
+      const keys = this.pendingKeys;
+      this.pendingKeys = newTouched();
+      if (touchedCount(keys) === 0) return undefined;
+      const r = await this.kernel.applyDelta(dk, keys);
+      if (r !== NEEDS_FULL_PASS) {
+        report = r;
+        mode = "delta";
+      }
+    }
+    if (!report) {
+      this.pendingKeys = newTouched(); // the full diff covers them
+      report = await this.kernel.sync(dk.toKernelState());
+    }
     const c = report.counts;
     const m = this.opts.metrics;
     if (c.add) m?.applyOpsTotal.inc({ component: "kernel", op: "add" }, c.add);
     if (c.del) m?.applyOpsTotal.inc({ component: "kernel", op: "delete" }, c.del);
     if (c.replace) m?.applyOpsTotal.inc({ component: "kernel", op: "replace" }, c.replace);
-    if (c.ops)
-      this.log.info({ add: c.add, del: c.del, replace: c.replace, failed: c.failed }, "kernel synced");
+    if (c.ops) {
+      const summary = { mode, add: c.add, del: c.del, replace: c.replace, failed: c.failed };
+      if (mode === "full" || c.ops > BURST_LOG_THRESHOLD) this.log.info(summary, "kernel synced");
+      else this.log.debug(summary, "kernel synced");
+      if (this.log.isLevelEnabled("debug"))
+        for (const i of report.items)
+          this.log.debug({ op: i.op, kind: i.kind, key: i.key, ok: i.ok }, "kernel change");
+    }
     const errors = report.items
       .filter((i) => !i.ok)
       .map((i) => `${i.op} ${i.kind} ${i.key}: ${i.error ?? "failed"}`);
@@ -318,13 +490,15 @@ export class Agent {
       ok: errors.length === 0,
       at: new Date().toISOString(),
       changes: c.ok,
+      mode,
       ...(errors.length ? { error: `${errors.length} kernel object(s) not applied`, details: errors } : {}),
     };
   }
 
-  private async syncFlows(desired: DesiredState): Promise<TargetStatus> {
-    const bridges = desired.routingTables.map((t) => t.name);
-    const res = await this.flows.sync(desired.flows, bridges);
+  private async syncFlows(): Promise<TargetStatus> {
+    const host = (this.planner as Planner).hostWide();
+    const bridges = host.routingTables.map((t) => t.name);
+    const res = await this.flows.sync(host.flows, bridges);
     let changes = 0;
     const errors: string[] = [];
     for (const b of res.bridges) {
@@ -340,27 +514,18 @@ export class Agent {
       ok: errors.length === 0,
       at: new Date().toISOString(),
       changes,
+      mode: "full",
       ...(errors.length ? { error: errors.join("; "), details: errors } : {}),
     };
   }
 
-  private async syncFrr(desired: DesiredState): Promise<TargetStatus> {
-    const res = await this.frr.sync(desired.frr);
+  private async syncFrr(): Promise<TargetStatus> {
+    const res = await this.frr.sync((this.planner as Planner).hostWide().frr);
     if (res.changed) {
       this.log.info({ script: res.script.trim().split("\n") }, "frr configured");
       this.opts.metrics?.applyOpsTotal.inc({ component: "frr", op: "apply" });
     }
-    return { ok: true, at: new Date().toISOString(), changes: res.changed ? 1 : 0 };
-  }
-
-  private updateExposedGauge(desired: DesiredState): void {
-    const g = this.opts.metrics?.exposedIps;
-    if (!g) return;
-    const counts = new Map<string, number>();
-    for (const e of desired.entries)
-      counts.set(e.cause.kind, (counts.get(e.cause.kind) ?? 0) + e.advertised.length);
-    g.reset();
-    for (const [kind, n] of counts) g.set({ kind }, n);
+    return { ok: true, at: new Date().toISOString(), changes: res.changed ? 1 : 0, mode: "full" };
   }
 }
 

@@ -1,12 +1,14 @@
 /**
- * The level-triggered loop. A trigger names WHAT to look at again ("kernel", "flows", "frr"), never
- * carries the work: the pass reads the current desired state and the current host state, compares
- * them and acts. So a missed or duplicated trigger is harmless, and a burst of triggers collapses
- * into one pass.
+ * The level-triggered loop. A trigger names WHAT to look at again ("kernel", "flows", "frr") and
+ * whether a full observe-and-diff is needed; it never carries the work. The pass reads the current
+ * desired state (and, for a delta, the keys the agent noted since the last pass), so a missed or
+ * duplicated trigger is harmless and a burst of triggers collapses into one pass.
  *
- * - Triggers that arrive while a pass runs are merged and run in the next pass (never concurrently).
- * - A pass that reports failed targets is retried with exponential backoff (initial, multiplier,
- *   max), while new triggers still run at once.
+ * - Passes never overlap: triggers that arrive while a pass runs are merged into the next one, so
+ *   a full diff computed before a delta was applied can never undo it.
+ * - `full` is per target: an FRR retry never turns a kernel delta into a full kernel pass.
+ * - A target that fails is retried with its own exponential backoff (initial, multiplier, max) as a
+ *   full pass of that target; other targets' failures and successes do not touch its schedule.
  * - `every(ms)` adds a periodic full pass (the safety net for anything no event told us about).
  */
 
@@ -15,10 +17,10 @@ export const ALL_TARGETS: readonly Target[] = ["kernel", "flows", "frr"];
 
 export interface PassRequest {
   readonly targets: ReadonlySet<Target>;
-  /** Why the pass runs, for logs ("sb change", "kernel drift", "periodic", "retry", …). */
+  /** The targets to observe and diff in full (a subset of `targets`); the others run their delta. */
+  readonly full: ReadonlySet<Target>;
+  /** Why the pass runs, for logs ("southbound change", "kernel drift", "periodic", "retry", …). */
   readonly reasons: readonly string[];
-  /** A full pass re-reads the host state instead of trusting the cache of what it applied. */
-  readonly full: boolean;
   readonly id: number;
 }
 
@@ -37,13 +39,12 @@ export const DEFAULT_RETRY: RetryPolicy = { initialMs: 500, multiplier: 2, maxMs
 
 export class ReconcileLoop {
   private pendingTargets = new Set<Target>();
+  private pendingFull = new Set<Target>();
   private pendingReasons: string[] = [];
-  private pendingFull = false;
   private running = false;
   private scheduled = false;
   private stopped = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay: number;
+  private readonly retries = new Map<Target, { timer?: NodeJS.Timeout; delay: number }>();
   private periodic: NodeJS.Timeout | undefined;
   private passes = 0;
   private idleWaiters: Array<() => void> = [];
@@ -51,16 +52,16 @@ export class ReconcileLoop {
   constructor(
     private readonly pass: (req: PassRequest) => Promise<PassResult>,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
-  ) {
-    this.retryDelay = retry.initialMs;
-  }
+  ) {}
 
   /** Ask for a pass over `targets`. Cheap; call it for every event. */
   trigger(targets: Iterable<Target>, reason: string, full = false): void {
     if (this.stopped) return;
-    for (const t of targets) this.pendingTargets.add(t);
+    for (const t of targets) {
+      this.pendingTargets.add(t);
+      if (full) this.pendingFull.add(t);
+    }
     if (!this.pendingReasons.includes(reason)) this.pendingReasons.push(reason);
-    this.pendingFull ||= full;
     this.schedule();
   }
 
@@ -69,6 +70,11 @@ export class ReconcileLoop {
     if (this.periodic) clearInterval(this.periodic);
     this.periodic = setInterval(() => this.trigger(ALL_TARGETS, "periodic", true), ms);
     this.periodic.unref();
+  }
+
+  /** Targets waiting for a retry (status). */
+  retrying(): Target[] {
+    return [...this.retries.entries()].filter(([, r]) => r.timer !== undefined).map(([t]) => t);
   }
 
   /** Resolves when no pass is running or pending (tests, `sync --once`). */
@@ -80,7 +86,7 @@ export class ReconcileLoop {
   stop(): void {
     this.stopped = true;
     if (this.periodic) clearInterval(this.periodic);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const r of this.retries.values()) if (r.timer) clearTimeout(r.timer);
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -102,13 +108,13 @@ export class ReconcileLoop {
     this.running = true;
     const req: PassRequest = {
       targets: this.pendingTargets,
-      reasons: this.pendingReasons,
       full: this.pendingFull,
+      reasons: this.pendingReasons,
       id: ++this.passes,
     };
     this.pendingTargets = new Set();
+    this.pendingFull = new Set();
     this.pendingReasons = [];
-    this.pendingFull = false;
     let failed: ReadonlySet<Target>;
     try {
       failed = (await this.pass(req)).failed;
@@ -116,21 +122,26 @@ export class ReconcileLoop {
       failed = req.targets; // the pass itself broke: retry all it was asked for
     }
     this.running = false;
-    if (failed.size > 0 && !this.stopped) this.scheduleRetry(failed);
-    else if (failed.size === 0) this.retryDelay = this.retry.initialMs;
+    if (!this.stopped)
+      for (const t of req.targets) {
+        if (failed.has(t)) this.scheduleRetry(t);
+        else this.retries.delete(t); // healthy again: backoff starts over next time
+      }
     if (this.pendingTargets.size > 0) this.schedule();
     else this.maybeIdle();
   }
 
-  private scheduleRetry(failed: ReadonlySet<Target>): void {
-    if (this.retryTimer) return;
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(this.retry.maxMs, this.retryDelay * this.retry.multiplier);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.trigger(failed, "retry", true);
+  private scheduleRetry(target: Target): void {
+    const r = this.retries.get(target) ?? { delay: this.retry.initialMs };
+    this.retries.set(target, r);
+    if (r.timer) return; // already waiting: the pending retry covers it
+    const delay = r.delay;
+    r.delay = Math.min(this.retry.maxMs, r.delay * this.retry.multiplier);
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      this.trigger([target], "retry", true);
     }, delay);
-    this.retryTimer.unref();
+    r.timer.unref();
   }
 
   private maybeIdle(): void {

@@ -47,6 +47,10 @@ export interface AgentMetrics {
   readonly ovsdbBytesReceivedTotal: Counter<"db">;
   /** Changes made on the host, by component and op (add, delete, replace, prune). */
   readonly applyOpsTotal: Counter<"component" | "op">;
+  /** Passes by target and mode: `delta` (only what a Southbound change touched) or `full` (observe and diff everything). */
+  readonly passesTotal: Counter<"component" | "mode">;
+  /** Kernel monitor lines about objects the agent cares about: `echo` (its own write) or `change` (someone else's: healed). */
+  readonly kernelMonitorLinesTotal: Counter<"verdict">;
 }
 
 export interface CreateMetricsOptions {
@@ -108,6 +112,18 @@ export function createMetrics(opts: CreateMetricsOptions = {}): AgentMetrics {
       name: "ovn_bgp_apply_ops_total",
       help: "Changes applied to the host, by component and operation",
       labelNames: ["component", "op"],
+      registers,
+    }),
+    passesTotal: new Counter({
+      name: "ovn_bgp_passes_total",
+      help: "Reconcile passes by component and mode (delta: only what a change touched; full: observe and diff everything)",
+      labelNames: ["component", "mode"],
+      registers,
+    }),
+    kernelMonitorLinesTotal: new Counter({
+      name: "ovn_bgp_kernel_monitor_lines_total",
+      help: "Kernel monitor lines about the agent's objects: echo (its own write) or change (someone else's, healed)",
+      labelNames: ["verdict"],
       registers,
     }),
   };

@@ -5,13 +5,8 @@
  * nothing.
  */
 import { parseArgs } from "node:util";
-import { KernelApplier } from "../../host/kernel/kernel-applier.ts";
-import { readOvsFacts } from "../../ovs/ovs-facts.ts";
-import { flattenPlan } from "../../plan/desired-state.ts";
-import { Planner } from "../../plan/planner.ts";
 import { planToJson, renderPlanText } from "../../plan/render-plan.ts";
-import { openChassisSources } from "../../reconcile/chassis-sources.ts";
-import { toLocalFacts } from "../../reconcile/local-facts-from-ovs.ts";
+import { Agent, type DryRun } from "../../reconcile/agent.ts";
 import { componentLogger } from "../../util/log.ts";
 import type { CliContext, CommandOptions } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -28,31 +23,49 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
     throw new CliError(`plan: ${(err as Error).message}`, EXIT.USAGE);
   }
   const { config } = ctx.loadConfig();
-  const sources = await openChassisSources(config, { logger: componentLogger(ctx.rootLog, "ovsdb") });
+  // The agent's own pipeline, stopped before the appliers write anything.
+  const agent = new Agent(config, { log: componentLogger(ctx.rootLog, "agent"), watch: false });
   try {
-    const planner = new Planner(config, toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)));
-    planner.load(sources.sb.replica.snapshot());
-    // Tenant VM ports live on datapaths that are only replicated once asked for.
-    await sources.setInterestingDatapaths(planner.tenantDatapaths());
-    await sources.sb.barrier();
-    planner.load(sources.sb.replica.snapshot());
-    const state = planner.state();
+    await agent.open();
+    const state = agent.desired();
+    if (!state) throw new CliError("plan: no desired state");
     ctx.stdout.write(flags.json ? `${planToJson(state)}\n` : renderPlanText(state));
-    if (flags.diff) {
-      const kernel = new KernelApplier({
-        routeProtocol: config.route_protocol,
-        rtTablesDropin: config.rt_tables_dropin,
-        ownedDevices: config.announce_via === "vrf" ? [config.bgp_nic] : [],
-      });
-      const desired = flattenPlan(state);
-      const ops = kernel.diff(desired, await kernel.observe(desired));
-      ctx.stdout.write(`\n# what a sync would change in the kernel (${ops.ops.length} op(s))\n`);
-      for (const op of ops.ops) ctx.stdout.write(`${op.op} ${op.kind} ${op.key}\n`);
-      for (const b of ops.blocked) ctx.stdout.write(`blocked ${b.kind} ${b.key}: ${b.error}\n`);
-      for (const p of ops.problems) ctx.stdout.write(`problem: ${p}\n`);
-    }
+    if (flags.diff) ctx.stdout.write(renderDryRun(await agent.dryRun()));
     return EXIT.OK;
   } finally {
-    await sources.stop();
+    await agent.stop();
   }
+}
+
+/** What a sync would change, per applier. */
+export function renderDryRun(d: DryRun): string {
+  const out: string[] = [];
+  const k = d.kernel;
+  out.push(`\n# what a sync would change in the kernel (${k.ops.length} op(s))`);
+  for (const op of k.ops) out.push(`${op.op} ${op.kind} ${op.key}`);
+  for (const b of k.blocked) out.push(`blocked ${b.kind} ${b.key}: ${b.error}`);
+  for (const p of k.problems) out.push(`problem: ${p}`);
+  if ("error" in d.flows) out.push("\n# flows: cannot read the bridges", `error: ${d.flows.error}`);
+  else {
+    const f = d.flows;
+    const n = f.bridges.reduce((x, b) => x + b.added.length + b.removed.length, 0);
+    out.push(`\n# what a sync would change in the provider bridges' flows (${n} flow(s))`);
+    for (const b of f.bridges) {
+      for (const a of b.added)
+        out.push(
+          `add flow ${b.bridge} cookie=${a.cookie},priority=${a.priority},${a.match} actions=${a.actions}`,
+        );
+      for (const r of b.removed)
+        out.push(`del flow ${b.bridge} cookie=0x${r.cookie.toString(16)},priority=${r.priority},${r.match}`);
+      for (const p of b.pending) out.push(`pending flow ${b.bridge} ${p.flow.match}: ${p.reason}`);
+      if (b.error) out.push(`error ${b.bridge}: ${b.error}`);
+    }
+    for (const i of f.invalid) out.push(`invalid flow ${i.flow.match}: ${i.reason}`);
+  }
+  if ("error" in d.frr) out.push("\n# frr: cannot read the running configuration", `error: ${d.frr.error}`);
+  else {
+    const lines = d.frr.script.trim() === "" ? [] : d.frr.script.trim().split("\n");
+    out.push(`\n# what a sync would send to FRR (${lines.length} line(s))`, ...lines);
+  }
+  return `${out.join("\n")}\n`;
 }

@@ -12,6 +12,7 @@ import type { Exec } from "../exec.ts";
 import { unsupportedLinkMessage } from "./diff.ts";
 import { writeAtomic } from "./dropin-files.ts";
 import { type BatchResult, runWriteBatch } from "./ip-batch.ts";
+import type { IpWriter } from "./ip-session.ts";
 import { isUnsupportedKindError } from "./link.ts";
 import type { SysctlIo } from "./sysctl.ts";
 import type { ApplyItem, ApplyReport, KernelOp, KernelOps } from "./types.ts";
@@ -20,6 +21,8 @@ export interface ApplyContext {
   readonly exec: Exec;
   readonly netns?: string;
   readonly sysctl: SysctlIo;
+  /** Where iproute2 lines go; default: one `ip -batch` process per channel and call (through `exec`). */
+  readonly writer?: IpWriter;
 }
 
 export interface ApplyOutcome {
@@ -65,7 +68,9 @@ export async function applyKernelOps(plan: KernelOps, ctx: ApplyContext): Promis
     if (lines.length === 0) continue;
     let result: BatchResult;
     try {
-      result = await runWriteBatch(ctx.exec, lines, channel === "ip6" ? { ...ns, family: 6 } : ns);
+      result = ctx.writer
+        ? await ctx.writer.write(lines, channel === "ip6" ? 6 : 4)
+        : await runWriteBatch(ctx.exec, lines, channel === "ip6" ? { ...ns, family: 6 } : ns);
     } catch (e) {
       const reason = `could not run ip: ${(e as Error).message}`;
       const all = lines.map((_, i) => i + 1);

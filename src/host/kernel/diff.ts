@@ -94,8 +94,20 @@ export const KEYED_KINDS: readonly KeyedKind<any, any>[] = [
   ruleKind,
 ];
 
+/** One key's decision: what was wanted, what was there, and the ops it produced. */
+export interface Decision {
+  // biome-ignore lint/suspicious/noExplicitAny: any kind
+  readonly kind: KeyedKind<any, any>;
+  readonly key: string;
+  readonly want: unknown;
+  readonly have: readonly unknown[];
+  readonly ops: KernelOp[];
+}
+
 /** Collects ops by bucket so that the batch keeps its order whatever order the keys are decided in. */
 export class OpsBuilder implements OpSink {
+  /** The decision being made (its ops are recorded on it), when decisions are collected. */
+  current: Decision | undefined;
   private readonly adds = new Map<AddBucket, KernelOp[]>();
   private readonly dels = new Map<KernelObjectKind, KernelOp[]>();
   readonly links: KernelOp[] = [];
@@ -104,12 +116,14 @@ export class OpsBuilder implements OpSink {
   readonly problems = new Set<string>();
 
   add(bucket: AddBucket, op: KernelOp): void {
+    this.current?.ops.push(op);
     const l = this.adds.get(bucket);
     if (l) l.push(op);
     else this.adds.set(bucket, [op]);
   }
 
   del(op: KernelOp): void {
+    this.current?.ops.push(op);
     const l = this.dels.get(op.kind);
     if (l) l.push(op);
     else this.dels.set(op.kind, [op]);
@@ -146,6 +160,24 @@ export class OpsBuilder implements OpSink {
   }
 }
 
+/** Run one key's decision, recording it in `decisions` when given. */
+export function decideKey<D, O>(
+  kind: KeyedKind<D, O>,
+  key: string,
+  want: D | undefined,
+  have: readonly O[],
+  ctx: KindContext,
+  b: OpsBuilder,
+  decisions: Decision[] | undefined,
+): void {
+  if (decisions) {
+    b.current = { kind, key, want, have, ops: [] };
+    decisions.push(b.current);
+  }
+  kind.decide(want, have, ctx, b);
+  b.current = undefined;
+}
+
 /** Decide every key of one kind: the desired ones (in order), then the observed ones nobody wants. */
 function diffKind<D, O>(
   kind: KeyedKind<D, O>,
@@ -154,6 +186,7 @@ function diffKind<D, O>(
   vanishing: (dev: string | undefined) => boolean,
   ctx: KindContext,
   b: OpsBuilder,
+  decisions: Decision[] | undefined,
 ): void {
   const have = groupBy(
     observed.filter((o) => !vanishing(kind.observedDev(o))),
@@ -166,9 +199,10 @@ function diffKind<D, O>(
     const key = kind.key(want);
     if (seen.has(key)) continue;
     seen.add(key);
-    kind.decide(want, have.get(key) ?? [], ctx, b);
+    decideKey(kind, key, want, have.get(key) ?? [], ctx, b, decisions);
   }
-  for (const [key, list] of have) if (!seen.has(key)) kind.decide(undefined, list, ctx, b);
+  for (const [key, list] of have)
+    if (!seen.has(key)) decideKey(kind, key, undefined, list, ctx, b, decisions);
 }
 
 /** Whether an observed address is the agent's: on an owned device (not link-local), or a helper. */
@@ -179,7 +213,16 @@ export function addressOwnership(
   return (a) => (ownedDevs.has(a.dev) && !isLinkLocal(a)) || isHelper(a.cidr);
 }
 
-export function diffKernel(desired: KernelState, observed: ObservedKernel, opts: DiffOptions): KernelOps {
+/**
+ * The full diff. With `decisions`, every key's decision is recorded there (the applier updates its
+ * model from them once the ops are applied).
+ */
+export function diffKernel(
+  desired: KernelState,
+  observed: ObservedKernel,
+  opts: DiffOptions,
+  decisions?: Decision[],
+): KernelOps {
   const b = new OpsBuilder();
   const proto = opts.routeProtocol;
   const isHelper = opts.isHelperAddress ?? isUpstreamHelperAddress;
@@ -253,7 +296,7 @@ export function diffKernel(desired: KernelState, observed: ObservedKernel, opts:
   ]);
   const ctx: KindContext = { proto, present, ownsAddress: addressOwnership(ownedDevs, isHelper) };
   for (const kind of KEYED_KINDS)
-    diffKind(kind, kind.desired(desired), kind.observed(observed), vanishing, ctx, b);
+    diffKind(kind, kind.desired(desired), kind.observed(observed), vanishing, ctx, b, decisions);
 
   // ---- sysctls -----------------------------------------------------------------------------
   for (const s of desired.sysctls) {

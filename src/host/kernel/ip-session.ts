@@ -113,10 +113,24 @@ class BatchChannel {
     return child;
   }
 
+  /**
+   * An idle session must not keep the process alive (a command or test that forgets close() still
+   * exits, and iproute2 exits on the EOF), but a batch in flight must.
+   */
+  private hold(on: boolean): void {
+    const c = this.child;
+    if (!c) return;
+    for (const h of [c, c.stdin, c.stdout, c.stderr] as Array<{ ref(): void; unref(): void }>)
+      on ? h.ref() : h.unref();
+  }
+
   private pump(): void {
     if (this.busy) return;
     const next = this.queue.shift();
-    if (!next) return;
+    if (!next) {
+      this.hold(false);
+      return;
+    }
     this.busy = true;
     this.send(next.pending, next.from, new Map(), new Set());
   }
@@ -151,6 +165,7 @@ class BatchChannel {
       markers,
       child,
     };
+    this.hold(true);
     child.stdin.write(`${out.join("\n")}\n`);
   }
 
@@ -206,10 +221,12 @@ class BatchChannel {
     const reason = (err ?? this.errText.join("; ")).slice(0, 300) || `ip exited ${code}`;
     this.errText = [];
     const lines = cur.pending.lines;
-    // The line right after the last completed marker stopped the process if it may abort.
-    const stopped = cur.doneUpTo;
+    // Only a line that may abort can have stopped the process: the first such line after the last
+    // marker seen and after the last line blamed (a line blamed later ran, so the abort came after it).
     const lastBlamed = Math.max(cur.from - 1, ...[...cur.lineErrors.keys()].map((k) => k - 1));
-    if (stopped < lines.length && mayAbortBatch(lines[stopped] as string) && stopped > lastBlamed) {
+    let stopped = Math.max(cur.doneUpTo, lastBlamed + 1);
+    while (stopped < lines.length && !mayAbortBatch(lines[stopped] as string)) stopped++;
+    if (stopped < lines.length) {
       cur.lineErrors.set(stopped + 1, reason);
       if (stopped + 1 < lines.length) {
         this.send(cur.pending, stopped + 1, cur.lineErrors, cur.unknown);
@@ -217,7 +234,7 @@ class BatchChannel {
       }
     } else {
       const why = `outcome unknown: ip stopped at or before this line (exit ${code}): ${reason}`;
-      for (let i = Math.max(stopped, lastBlamed + 1); i < lines.length; i++) {
+      for (let i = Math.max(cur.doneUpTo, lastBlamed + 1); i < lines.length; i++) {
         if (!cur.lineErrors.has(i + 1)) cur.lineErrors.set(i + 1, why);
         cur.unknown.add(i + 1);
       }

@@ -1,20 +1,43 @@
 /**
  * The kernel applier: observe → diff → apply, kept as three steps so `plan` (dry run) can print
- * the diff without touching anything, and `sync` runs all three. Level-triggered: every call starts
- * from what the kernel really holds, so a failed or partial apply is corrected by the next sync.
+ * the diff without touching anything, and `sync` runs all three. Two ways in:
+ *
+ * - `sync(desired)`, the full pass: read everything (`ip -json`), diff every key, apply. It runs at
+ *   start, on drift, after an apply error and periodically, and rebuilds the model.
+ * - `applyDelta(desired, touched)`, the hot path: only the keys a Southbound change touched are
+ *   decided, against the model (what the last full pass saw plus every write since), and written
+ *   through a long-lived `ip -batch` session: no read, no process start, cost ∝ the change.
+ *
+ * Both run the same per-key decisions (keyed-kind.ts), so they cannot disagree. The model is updated
+ * before a write (so the write's own monitor echo already agrees with it, see `explains`); a line
+ * that fails puts its key back and makes the next call a full pass.
  *
  * Ownership mark: `routeProtocol` (config `route_protocol`) on every route, rule, permanent neighbour
  * and NDP proxy entry the agent makes. A fixed number is what lets prune remove exactly the agent's
  * objects and nothing an operator, FRR (proto bgp/zebra) or the kernel installed.
  */
 
+import type { DesiredKernel, KeyedKindName, TouchedKeys } from "../../plan/desired-kernel.ts";
 import type { KernelState } from "../../plan/desired-state.ts";
 import { type Exec, run } from "../exec.ts";
+import { isUpstreamHelperAddress } from "./address.ts";
 import { applyKernelOps } from "./apply.ts";
-import { type DiffOptions, diffKernel } from "./diff.ts";
+import {
+  addressOwnership,
+  type Decision,
+  type DiffOptions,
+  decideKey,
+  diffKernel,
+  KEYED_KINDS,
+  OpsBuilder,
+} from "./diff.ts";
+import { IpBatchSession, type IpWriter } from "./ip-session.ts";
+import { KernelModel } from "./kernel-model.ts";
+import type { KindContext } from "./keyed-kind.ts";
+import type { MonitorEvent } from "./monitor-event.ts";
 import { observeKernel } from "./observe.ts";
 import { netnsSysctlIo, procSysIo, type SysctlIo } from "./sysctl.ts";
-import type { ApplyReport, KernelOps, ObservedKernel } from "./types.ts";
+import type { ApplyReport, KernelOp, KernelOps, ObservedKernel } from "./types.ts";
 import { checkProtocol, sysctlPath, validationError } from "./validate.ts";
 
 export interface KernelApplierOptions {
@@ -33,19 +56,33 @@ export interface KernelApplierOptions {
   readonly isHelperAddress?: (cidr: string) => boolean;
   /** Sysctl reader/writer; default: /proc/sys directly, or one `sysctl -w` in the netns. */
   readonly sysctl?: SysctlIo;
+  /**
+   * Where write lines go. Default: a long-lived `ip -batch` session when `exec` is not given (the
+   * agent), else one process per batch through `exec` (tests that inject failures).
+   */
+  readonly writer?: IpWriter;
 }
+
+/** The delta path's answer when it cannot run: no model yet, or the model is not trusted. */
+export const NEEDS_FULL_PASS = "needs-full-pass" as const;
 
 export class KernelApplier {
   private readonly exec: Exec;
   private readonly sysctl: SysctlIo;
   private readonly diffOptions: DiffOptions;
+  private readonly writer: IpWriter | undefined;
   /** Link kinds the kernel refused ("Unknown device type"): not retried until restart. */
   private readonly unsupportedLinkKinds = new Set<string>();
+  private model: KernelModel | undefined;
+  /** Set when a write failed: the model may be wrong until the next full pass. */
+  private stale = true;
 
   constructor(private readonly opts: KernelApplierOptions) {
     checkProtocol(opts.routeProtocol);
     this.exec = opts.exec ?? run;
     this.sysctl = opts.sysctl ?? (opts.netns ? netnsSysctlIo(this.exec, opts.netns) : procSysIo());
+    this.writer =
+      opts.writer ?? (opts.exec ? undefined : new IpBatchSession(opts.netns ? { netns: opts.netns } : {}));
     this.diffOptions = {
       routeProtocol: opts.routeProtocol,
       rtTablesDropin: opts.rtTablesDropin,
@@ -53,6 +90,16 @@ export class KernelApplier {
       ...(opts.ownedDevices !== undefined ? { ownedDevices: opts.ownedDevices } : {}),
       ...(opts.isHelperAddress !== undefined ? { isHelperAddress: opts.isHelperAddress } : {}),
     };
+  }
+
+  /** Processes the write session has started (a steady state starts none). */
+  get writerProcesses(): number {
+    return this.writer?.processesStarted ?? 0;
+  }
+
+  /** Objects per kind in the model (undefined before the first full pass). */
+  modelCounts(): Record<string, number> | undefined {
+    return this.model?.counts();
   }
 
   /** Read the kernel. With `desired`, the sysctls it names are read too. */
@@ -84,13 +131,123 @@ export class KernelApplier {
       exec: this.exec,
       sysctl: this.sysctl,
       ...(this.opts.netns ? { netns: this.opts.netns } : {}),
+      ...(this.writer ? { writer: this.writer } : {}),
     });
     for (const k of out.unsupportedLinkKinds) this.unsupportedLinkKinds.add(k);
     return out.report;
   }
 
+  /** The full pass: observe everything, diff every key, apply, and rebuild the model. */
   async sync(desired: KernelState): Promise<ApplyReport> {
     const observed = await this.observe(desired);
-    return this.apply(this.diff(desired, observed));
+    const decisions: Decision[] = [];
+    const ops = diffKernel(desired, observed, this.diffOptions, decisions);
+    const model = new KernelModel(observed);
+    this.model = model;
+    this.stale = false;
+    const report = await this.applyWithModel(ops, decisions, model);
+    for (const [i, op] of ops.ops.entries()) {
+      if (op.kind !== "link" || !report.items[i]?.ok) continue;
+      // Devices changed: the next full pass (the link's own monitor event asks for it) re-reads them;
+      // until then the model knows the device is (not) there.
+      if (op.op === "del") model.links.delete(op.key);
+      else model.links.set(op.key, { name: op.key, up: true, ...(op.linkKind ? { kind: op.linkKind } : {}) });
+    }
+    return report;
+  }
+
+  /**
+   * The delta path: decide only `touched` keys against the model and write the difference through
+   * the session. Returns NEEDS_FULL_PASS when there is no trustworthy model (before the first full
+   * pass, or after a failed write).
+   */
+  async applyDelta(
+    desired: DesiredKernel,
+    touched: TouchedKeys,
+  ): Promise<ApplyReport | typeof NEEDS_FULL_PASS> {
+    const model = this.model;
+    if (!model || this.stale) return NEEDS_FULL_PASS;
+    const b = new OpsBuilder();
+    const decisions: Decision[] = [];
+    const ctx = this.context(model, desired);
+    for (const kind of KEYED_KINDS) {
+      const keys = touched.get(kind.kind as KeyedKindName);
+      if (!keys) continue;
+      for (const key of keys) {
+        const raw = desired.get(kind.kind as KeyedKindName, key);
+        const want =
+          raw === undefined ? undefined : b.check(kind.kind, kind.label(raw), () => kind.check(raw));
+        if (raw !== undefined && want === undefined) continue; // invalid: blocked with its reason
+        decideKey(kind, key, want, model.get(kind.kind as KeyedKindName, key), ctx, b, decisions);
+      }
+    }
+    return this.applyWithModel(b.result(), decisions, model, ctx);
+  }
+
+  /** Whether a monitor event is the echo of our own write (or none of our business). */
+  explains(e: MonitorEvent, desired: DesiredKernel): boolean {
+    const model = this.model;
+    if (!model || this.stale) return false;
+    const ctx = this.context(model, desired);
+    const watched = new Set<string>([
+      ...(this.opts.ownedDevices ?? []),
+      ...desired.links().map((l) => l.name),
+      ...desired.routingTables().map((t) => t.name),
+    ]);
+    return model.explains(e, {
+      proto: this.opts.routeProtocol,
+      wants: (kind, key) => desired.get(kind, key) !== undefined,
+      ownsAddress: ctx.ownsAddress,
+      watchesDevice: (name) => watched.has(name),
+    });
+  }
+
+  /** Stop the write session (host state stays). */
+  async close(): Promise<void> {
+    await this.writer?.close();
+  }
+
+  private context(model: KernelModel, desired: DesiredKernel): KindContext {
+    const owned = new Set([
+      ...(this.opts.ownedDevices ?? []),
+      ...desired
+        .links()
+        .filter((l) => l.kind === "dummy")
+        .map((l) => l.name),
+    ]);
+    return {
+      proto: this.opts.routeProtocol,
+      present: (dev) => model.links.has(dev),
+      ownsAddress: addressOwnership(owned, this.opts.isHelperAddress ?? isUpstreamHelperAddress),
+    };
+  }
+
+  /**
+   * Put every decided key's outcome in the model before writing (the echo must agree), write, then
+   * put back the keys whose lines failed and mark the model stale (the next call is a full pass).
+   */
+  private async applyWithModel(
+    ops: KernelOps,
+    decisions: readonly Decision[],
+    model: KernelModel,
+    ctx?: KindContext,
+  ): Promise<ApplyReport> {
+    const withOps = decisions.filter((d) => d.ops.length > 0);
+    const kctx = ctx ?? {
+      proto: this.opts.routeProtocol,
+      present: () => true, // the full diff already blocked what lacks its device
+      ownsAddress: () => true,
+    };
+    for (const d of withOps)
+      model.set(d.kind.kind as KeyedKindName, d.key, d.kind.after(d.want, d.have, kctx));
+    const report = await this.apply(ops);
+    const failed = new Set<KernelOp>();
+    for (const [i, op] of ops.ops.entries()) if (report.items[i]?.ok === false) failed.add(op);
+    if (failed.size > 0) {
+      this.stale = true;
+      for (const d of withOps)
+        if (d.ops.some((op) => failed.has(op))) model.set(d.kind.kind as KeyedKindName, d.key, d.have);
+    }
+    return report;
   }
 }

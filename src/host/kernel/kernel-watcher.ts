@@ -6,8 +6,8 @@
  * the safety net for what netlink does not announce (NDP proxy entries send no notification).
  *
  * The event is a trigger, never the work: it names what changed so the caller can log it, and the
- * caller re-reads the kernel (level-triggered). The agent's own batches also produce events; the
- * resulting sync finds nothing to do, which ends the echo.
+ * caller re-reads the kernel (level-triggered). The agent's own batches also produce events: with
+ * `explains`, the lines its model already accounts for (the echo of its own writes) start nothing.
  *
  * If the monitor dies it is restarted with backoff, and a change event is emitted after every
  * restart, since events may have been missed meanwhile.
@@ -34,6 +34,18 @@ export interface KernelWatcherOptions {
   readonly spawn?: SpawnStreaming;
   /** Called when the monitor exits unexpectedly (before the restart). */
   readonly onMonitorExit?: (info: { code: number | null; stderr: string }) => void;
+  /**
+   * Watch one family only (`ip -4|-6 monitor`): its lines then say which family they are about,
+   * which a rule without a destination does not. Family 6 leaves links to the family 4 watcher.
+   */
+  readonly family?: 4 | 6;
+  /**
+   * Whether a relevant line is explained by what the agent itself wrote (its echo): such lines
+   * start no pass. Unset: every relevant line counts as a change.
+   */
+  readonly explains?: (line: string, family: 4 | 6 | undefined) => boolean;
+  /** Called for each relevant line with the verdict (metrics). */
+  readonly onLine?: (verdict: "echo" | "change") => void;
 }
 
 const LABELS: Record<string, WatchKind> = {
@@ -62,6 +74,13 @@ export const MONITOR_ARGV = [
   "neigh",
   "link",
 ];
+
+/** The monitor command for one family (or both, when undefined). */
+export function monitorArgv(family?: 4 | 6): string[] {
+  if (family === undefined) return [...MONITOR_ARGV];
+  const kinds = family === 4 ? MONITOR_ARGV.slice(4) : MONITOR_ARGV.slice(4).filter((k) => k !== "link");
+  return ["ip", `-${family}`, "-N", "-o", "monitor", ...kinds];
+}
 
 /**
  * Which kind a monitor line is about, or undefined when it cannot matter: routes of other protocols
@@ -131,7 +150,7 @@ export class KernelWatcher {
     this.starts++;
     this.startedAt = Date.now();
     const child = this.spawn({
-      argv: MONITOR_ARGV,
+      argv: monitorArgv(this.opts.family),
       ...(this.opts.netns ? { netns: this.opts.netns } : {}),
       onLine: (line) => this.onLine(line),
       onExit: (code, _signal, stderr) => this.onExit(child, code, stderr),
@@ -142,7 +161,13 @@ export class KernelWatcher {
 
   private onLine(line: string): void {
     const kind = classifyMonitorLine(line, this.opts.routeProtocol);
-    if (kind) this.note(kind, false);
+    if (!kind) return;
+    if (this.opts.explains?.(line, this.opts.family)) {
+      this.opts.onLine?.("echo");
+      return;
+    }
+    this.opts.onLine?.("change");
+    this.note(kind, false);
   }
 
   private note(kind: WatchKind | undefined, restarted: boolean): void {

@@ -66,6 +66,19 @@ export class FlowApplier {
    * agent that are no longer desired).
    */
   async sync(desired: readonly FlowSpec[], bridges: readonly string[] = []): Promise<FlowSyncResult> {
+    return this.reconcile(desired, bridges, false);
+  }
+
+  /** Dry run: what `sync` would add and remove, without writing. */
+  async plan(desired: readonly FlowSpec[], bridges: readonly string[] = []): Promise<FlowSyncResult> {
+    return this.reconcile(desired, bridges, true);
+  }
+
+  private async reconcile(
+    desired: readonly FlowSpec[],
+    bridges: readonly string[],
+    dryRun: boolean,
+  ): Promise<FlowSyncResult> {
     const invalid: FlowIssue[] = [];
     const byBridge = new Map<string, FlowSpec[]>();
     for (const b of bridges) byBridge.set(b, []);
@@ -91,7 +104,7 @@ export class FlowApplier {
       }
       try {
         if (needsPorts && !ofports) ofports = await this.ofctl.interfaceOfports();
-        results.push(await this.syncBridge(bridge, flows, ofports ?? new Map()));
+        results.push(await this.syncBridge(bridge, flows, ofports ?? new Map(), dryRun));
       } catch (e) {
         if (e instanceof OvsCommandError && e.code === "OVS_BRIDGE_MISSING")
           results.push(
@@ -110,6 +123,7 @@ export class FlowApplier {
     bridge: string,
     flows: readonly FlowSpec[],
     ofports: ReadonlyMap<string, number>,
+    dryRun: boolean,
   ): Promise<BridgeFlowResult> {
     const ports = flows.some((f) => namedInPort(f.match) !== undefined)
       ? await this.ofctl.portsDesc(bridge)
@@ -126,14 +140,14 @@ export class FlowApplier {
     for (const c of cookies) observed.push(...(await this.ofctl.dumpFlows(bridge, c)));
     const diff = diffFlows(resolved, observed);
     const lines = flowModLines(diff);
-    if (lines.length > 0) await this.ofctl.applyBatch(bridge, lines);
+    if (lines.length > 0 && !dryRun) await this.ofctl.applyBatch(bridge, lines);
     return {
       bridge,
       added: diff.add.map((d) => d.spec),
       removed: diff.remove,
       unchanged: diff.unchanged,
       pending,
-      wrote: lines.length > 0,
+      wrote: lines.length > 0 && !dryRun,
     };
   }
 }

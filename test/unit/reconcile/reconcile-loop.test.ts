@@ -16,7 +16,8 @@ test("a burst of triggers in one turn becomes one pass with every target and rea
   assert.equal(passes.length, 1);
   assert.deepEqual([...(passes[0]?.targets ?? [])].sort(), ["flows", "frr", "kernel"]);
   assert.deepEqual(passes[0]?.reasons, ["sb change", "frr restart", "ovs change"]);
-  assert.equal(passes[0]?.full, true);
+  // Only the target that asked for a full pass gets one: the kernel stays a delta.
+  assert.deepEqual([...(passes[0]?.full ?? [])], ["flows"]);
   loop.stop();
 });
 
@@ -61,7 +62,32 @@ test("failed targets are retried as a full pass; success resets", async () => {
   await loop.idle();
   assert.deepEqual([...(seen[1]?.targets ?? [])], ["frr"]);
   assert.deepEqual(seen[1]?.reasons, ["retry"]);
-  assert.equal(seen[1]?.full, true);
+  assert.deepEqual([...(seen[1]?.full ?? [])], ["frr"]);
+  loop.stop();
+});
+
+test("every failed target is retried on its own schedule, also while another's retry is pending", async () => {
+  const seen: PassRequest[] = [];
+  const fails: Target[][] = [["kernel"], ["frr"]]; // pass 1: kernel fails; pass 2 (a trigger): frr fails
+  const loop = new ReconcileLoop(
+    async (req) => {
+      seen.push(req);
+      return { failed: new Set<Target>(fails[seen.length - 1] ?? []) };
+    },
+    { initialMs: 40, multiplier: 2, maxMs: 200 },
+  );
+  loop.trigger(["kernel"], "start");
+  await loop.idle();
+  loop.trigger(["frr"], "frr restart"); // while the kernel's retry is pending
+  await loop.idle();
+  const deadline = Date.now() + 2_000;
+  while (Date.now() < deadline && !seen.slice(2).some((r) => r.targets.has("frr")))
+    await new Promise((r) => setTimeout(r, 5));
+  await loop.idle();
+  const retried = seen.slice(2).filter((r) => r.reasons.includes("retry"));
+  const targets = new Set(retried.flatMap((r) => [...r.targets]));
+  assert.ok(targets.has("kernel"), "the kernel's retry ran");
+  assert.ok(targets.has("frr"), "frr's failure was not dropped while the kernel's retry was pending");
   loop.stop();
 });
 
