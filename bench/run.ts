@@ -1,8 +1,9 @@
 /**
  * The scale benchmark: the agent on a realistic Southbound at 1k, 10k and 100k Port_Bindings.
  *
- *   npm run bench -- --scale 1k|10k|100k|all [--runs N] [--local-share 0.1] [--changes N]
- *                    [--burst N] [--idle-seconds S] [--cpu-prof DIR] [--keep-log DIR] [--tsx]
+ *   npm run bench -- --scale 1k|10k|100k|all [--layout per-ip|per-bridge|both] [--runs N]
+ *                    [--local-share 0.1] [--changes N] [--burst N] [--idle-seconds S]
+ *                    [--cpu-prof DIR] [--keep-log DIR] [--tsx]
  *   npm run bench -- --quick        (1k, 2 runs, fewer changes: under two minutes)
  *
  * Per scale: a real ovsdb-server with the OVN Southbound schema, filled through big insert
@@ -11,11 +12,15 @@
  * with announce_via = table and FRR's socket dir pointing at an empty directory (the FRR target fails
  * and retries every pass; kernel figures do not wait for it: the kernel target runs first).
  *
- * Figures: cold start (spawn → the kernel holds every desired rule), one bind and one unbind
- * (Southbound transaction → `ip monitor rule` announces it), a burst bound in one transaction,
- * steady-state RSS and idle CPU, the Southbound bytes the agent received against an unconditioned
- * monitor of the same tables, and ovsdb-server's CPU during the agent's start. Each prints one
- * `BENCH name=value unit` line. Needs root; everything it starts is removed at exit.
+ * Figures, per scale and rule layout: cold start (spawn → `ip monitor` has announced every desired
+ * rule and route; nothing polls the machine being measured, and every run starts from a kernel
+ * without any of the agent's rules and routes), one bind and one unbind (Southbound transaction →
+ * the monitor announces the exposure's rule, layout per-ip, or bridge-table route, per-bridge), a
+ * burst bound in one transaction, steady-state RSS and V8 heap in use, idle CPU, route lookups per
+ * second with every exposure in place against the same namespace with none (the per-packet cost of
+ * the rule list), the Southbound bytes the agent received against an unconditioned monitor of the
+ * same tables, and ovsdb-server's CPU during the agent's start. Each prints one `BENCH name=value
+ * unit` line. Needs root; everything it starts is removed at exit.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import {
@@ -43,7 +48,7 @@ import { ovsUnavailable, startOvs } from "../test/support/ovs-switch.ts";
 import { startOvsdbServer } from "../test/support/ovsdb-server.ts";
 import { makeTempDir } from "../test/support/temp-dir.ts";
 import { bindPorts, type FillResult, fillSouthbound } from "./scale/fill.ts";
-import { countRules, deleteRules, RuleMonitor } from "./scale/kernel-probe.ts";
+import { flushAgentState, KernelMonitor, lookupRate, type Probe } from "./scale/kernel-probe.ts";
 import {
   type Figure,
   printBenchLines,
@@ -56,11 +61,14 @@ import {
 const REPO = join(import.meta.dirname, "..");
 const CHASSIS = "bench-me";
 const SCALES: Record<string, number> = { "1k": 1_000, "10k": 10_000, "100k": 100_000 };
-const TARGETS = { coldStartMs: 2_000, changeP99Ms: 10, burstMs: 200, rssMb: 200 };
+const TARGETS = { coldStartMs: 2_000, changeP99Ms: 10, burstMs: 200, rssMb: 200, idleCpu: 0.05 };
 const METRICS_PORT = 9797;
+
+type Layout = "per-ip" | "per-bridge";
 
 interface Options {
   scales: string[];
+  layouts: Layout[];
   runs: number;
   localShare: number;
   changes: number;
@@ -87,8 +95,12 @@ function parseArgs(argv: readonly string[]): Options {
   const scales = scale === "all" ? Object.keys(SCALES) : [scale];
   for (const s of scales)
     if (!(s in SCALES)) throw new Error(`--scale: expected 1k, 10k, 100k or all, got ${s}`);
+  const layout = get("--layout") ?? "both";
+  if (!["per-ip", "per-bridge", "both"].includes(layout))
+    throw new Error(`--layout: expected per-ip, per-bridge or both, got ${layout}`);
   return {
     scales,
+    layouts: layout === "both" ? ["per-ip", "per-bridge"] : [layout as Layout],
     runs: Number(get("--runs") ?? (quick ? 2 : 3)),
     localShare: Number(get("--local-share") ?? 0.1),
     changes: Number(get("--changes") ?? (quick ? 30 : 200)),
@@ -114,16 +126,15 @@ function statusKb(pid: number, key: "VmRSS" | "VmHWM"): number {
   return Number(m?.[1] ?? Number.NaN);
 }
 
-async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(10);
-  }
-}
-
-async function runScale(label: string, opts: Options, entry: readonly string[]): Promise<Figure[]> {
-  const ports = SCALES[label] as number;
+async function runScale(
+  scale: string,
+  layout: Layout,
+  opts: Options,
+  entry: readonly string[],
+): Promise<Figure[]> {
+  const ports = SCALES[scale] as number;
+  const label = `${scale}_${layout === "per-ip" ? "perip" : "perbridge"}`;
+  const probe: Probe = layout === "per-ip" ? "rule" : "route";
   const figures: Figure[] = [];
   const dir = makeTempDir(`bench-${label}`);
   const agentLog = join(dir, "agent.log");
@@ -136,7 +147,8 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
   }).start();
   const ns = await createNetns("bench");
   const ovs = await startOvs(ns.name);
-  const monitor = new RuleMonitor(ns.name);
+  const PROTOCOL = 179;
+  const monitor = new KernelMonitor(ns.name, PROTOCOL);
   const killAgent = async () => {
     const a = agent;
     agent = undefined;
@@ -171,6 +183,8 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
       "external_ids:ovn-bridge-mappings=public:br-ex",
     );
     await ns.exec(["ip", "link", "set", "br-ex", "up"]);
+    // Inside the benchmark namespace only: a main-table route for the lookup-rate probe's addresses.
+    await ns.exec(["ip", "route", "add", "203.0.113.0/24", "dev", "br-ex"]);
 
     const frrDir = makeTempDir("bench-frr");
     const confFile = join(dir, "bgp-agent.conf");
@@ -180,6 +194,8 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
       "bgp_router_id = 10.255.1.1",
       "expose_tenant_networks = True",
       "announce_via = table",
+      `ip_rule_layout = ${layout}`,
+      `route_protocol = ${PROTOCOL}`,
       "bgp_vrf_table_id = 199",
       `ovsdb_connection = ${ovs.db}`,
       `frr_vty_socket_dir = ${frrDir}`,
@@ -204,11 +220,11 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
     const planner = new Planner(config, toLocalFacts(CHASSIS, readOvsFacts(local.replica)));
     planner.load(full.replica.snapshot());
     const kernel = flattenPlan(planner.state());
-    const expectedRules = kernel.rules.length;
-    const priority = kernel.rules[0]?.priority ?? config.ip_rule_priority;
+    const expected = kernel.rules.length + kernel.routes.length;
+    const priority = config.ip_rule_priority;
     await Promise.all([full.stop(), local.stop()]);
-    const baseline = await countRules(ns.name);
-    console.log(`[${label}] desired: ${expectedRules} rules, ${kernel.routes.length} routes`);
+    console.log(`[${label}] desired: ${kernel.rules.length} rules, ${kernel.routes.length} routes`);
+    await monitor.start();
 
     const spawnAgent = () => {
       const fd = openSync(agentLog, "a");
@@ -240,22 +256,19 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
     const serverCpu: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
       await killAgent();
-      await deleteRules(ns.name, priority);
-      for (const t of kernel.routingTables ?? [])
-        await run({ argv: ["ip", "route", "flush", "table", String(t.id)], netns: ns.name });
+      await flushAgentState(ns.name, priority, PROTOCOL);
+      await sleep(200); // let the monitor's echo of the flush pass before counting
+      monitor.resetCount();
       const cpu0 = cpuSeconds(sb.pid);
       const t0 = performance.now();
       agent = spawnAgent();
       const child = agent;
-      await pollUntil(
-        `cold start: ${expectedRules} rules (log ${agentLog})`,
-        async () => {
-          if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}; log ${agentLog}`);
-          return (await countRules(ns.name)) - baseline >= expectedRules;
-        },
-        300_000,
+      const exited = new Promise<never>((_, reject) =>
+        child.once("exit", (code) => reject(new Error(`agent exited ${code}; log ${agentLog}`))),
       );
-      cold.push(performance.now() - t0);
+      exited.catch(() => {});
+      const done = await Promise.race([monitor.waitForCount(expected), exited]);
+      cold.push(done - t0);
       serverCpu.push(cpuSeconds(sb.pid) - cpu0);
       console.log(`[${label}] cold start run ${i + 1}: ${cold.at(-1)?.toFixed(0)} ms`);
     }
@@ -281,18 +294,17 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
     figures.push(single(`sb_bytes_full_monitor_${label}`, "bytes", fullBytes, "unconditioned, same tables"));
 
     // Single changes: bind one port here, then (after all binds) unbind them one by one.
-    await monitor.start();
     const binds: number[] = [];
     const unbinds: number[] = [];
     for (const p of fill.changePorts) {
       const t0 = performance.now();
-      const seen = monitor.waitFor([p.ip], "add", 30_000);
+      const seen = monitor.waitFor([p.ip], "add", probe, 30_000);
       await bindPorts(writer, [p], fill.meUuid);
       binds.push((await seen) - t0);
     }
     for (const p of fill.changePorts) {
       const t0 = performance.now();
-      const seen = monitor.waitFor([p.ip], "del", 30_000);
+      const seen = monitor.waitFor([p.ip], "del", probe, 30_000);
       await bindPorts(writer, [p], fill.otherUuid);
       unbinds.push((await seen) - t0);
     }
@@ -310,11 +322,11 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
       const burstOut: number[] = [];
       for (let i = 0; i < opts.runs; i++) {
         let t0 = performance.now();
-        let seen = monitor.waitFor(ips, "add", 120_000);
+        let seen = monitor.waitFor(ips, "add", probe, 120_000);
         await bindPorts(writer, fill.burstPorts, fill.meUuid);
         burstIn.push((await seen) - t0);
         t0 = performance.now();
-        seen = monitor.waitFor(ips, "del", 120_000);
+        seen = monitor.waitFor(ips, "del", probe, 120_000);
         await bindPorts(writer, fill.burstPorts, fill.otherUuid);
         burstOut.push((await seen) - t0);
       }
@@ -339,7 +351,43 @@ async function runScale(label: string, opts: Options, entry: readonly string[]):
         TARGETS.rssMb,
       ),
     );
-    figures.push(single(`idle_cpu_${label}_s_per_min`, "s/min", idleCpu, `over ${opts.idleSeconds} s`));
+    figures.push(
+      single(`idle_cpu_${label}_s_per_min`, "s/min", idleCpu, `over ${opts.idleSeconds} s`, TARGETS.idleCpu),
+    );
+    const after = await run({
+      argv: ["curl", "-s", `http://127.0.0.1:${METRICS_PORT}/metrics`],
+      netns: ns.name,
+      timeoutMs: 10_000,
+    });
+    const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(after.stdout);
+    figures.push(
+      single(`heap_used_${label}_mb`, "MB", Number(heap?.[1] ?? Number.NaN) / 2 ** 20, "V8 heap in use"),
+    );
+    const passes = [
+      ...after.stdout.matchAll(/^ovn_bgp_passes_total\{component="kernel",mode="(\w+)"\} (\S+)$/gm),
+    ]
+      .map((m) => `${m[1]} ${m[2]}`)
+      .join(", ");
+    const echo =
+      /^ovn_bgp_kernel_monitor_lines_total\{verdict="echo"\} (\S+)$/m.exec(after.stdout)?.[1] ?? "0";
+    const change =
+      /^ovn_bgp_kernel_monitor_lines_total\{verdict="change"\} (\S+)$/m.exec(after.stdout)?.[1] ?? "0";
+    console.log(`[${label}] kernel passes: ${passes}; monitor lines: ${echo} echo, ${change} change`);
+
+    // The per-packet cost of the rule list: lookups that match no exposure, with every exposure in
+    // place, against the same namespace once the agent's state is gone.
+    const withExposures = await lookupRate(ns.name);
+    await killAgent();
+    await flushAgentState(ns.name, priority, PROTOCOL);
+    const without = await lookupRate(ns.name);
+    figures.push(
+      single(
+        `lookups_${label}_per_s`,
+        "lookups/s",
+        withExposures,
+        `${((withExposures / without) * 100).toFixed(0)} % of ${Math.round(without)}/s with none`,
+      ),
+    );
     return figures;
   } catch (err) {
     const tail = (() => {
@@ -390,11 +438,12 @@ async function main(): Promise<void> {
   await runOk({ argv: ["ovsdb-server", "--version"] });
   const entry = opts.compiled ? await buildAgent() : ["--import", "tsx", join(REPO, "src/cli/main.ts")];
   const all: Figure[] = [];
-  for (const label of opts.scales) {
-    const figures = await runScale(label, opts, entry);
-    printTable(`scale ${label}`, figures);
-    all.push(...figures);
-  }
+  for (const scale of opts.scales)
+    for (const layout of opts.layouts) {
+      const figures = await runScale(scale, layout, opts, entry);
+      printTable(`scale ${scale}, ip_rule_layout ${layout}`, figures);
+      all.push(...figures);
+    }
   console.log(
     `\ntargets: cold start ≤ ${TARGETS.coldStartMs} ms (10k, 100k), one change p99 ≤ ${TARGETS.changeP99Ms} ms, burst of 1,000 ≤ ${TARGETS.burstMs} ms, RSS ≤ ${TARGETS.rssMb} MB, idle CPU ≈ 0`,
   );

@@ -8,55 +8,100 @@ import { createInterface } from "node:readline";
 import { runOk } from "../../src/host/exec.ts";
 import { atExit } from "../../test/support/netns.ts";
 
-/** All policy rules (both families) in the namespace. */
-export async function countRules(netns: string): Promise<number> {
-  let n = 0;
+/**
+ * Remove everything the agent made (rules at its priority, with or without a destination, and every
+ * route of its protocol in every table, both families), so the next cold start installs everything.
+ */
+export async function flushAgentState(netns: string, priority: number, protocol: number): Promise<void> {
   for (const family of ["-4", "-6"]) {
     const out = (await runOk({ argv: ["ip", "-j", family, "rule", "show"], netns })).stdout;
-    n += (JSON.parse(out || "[]") as unknown[]).length;
-  }
-  return n;
-}
-
-/** Delete every rule with this priority (the agent's), in one `ip -batch`. */
-export async function deleteRules(netns: string, priority: number): Promise<void> {
-  const lines: string[] = [];
-  for (const family of ["-4", "-6"]) {
-    const out = (await runOk({ argv: ["ip", "-j", family, "rule", "show"], netns })).stdout;
+    const lines: string[] = [];
     for (const r of JSON.parse(out || "[]") as Array<{
       priority?: number;
       dst?: string;
       dstlen?: number;
       table?: string;
+      suppress_prefixlen?: number;
+      protocol?: string;
     }>) {
-      if (r.priority !== priority || !r.dst) continue;
-      const dst = r.dstlen !== undefined ? `${r.dst}/${r.dstlen}` : r.dst;
-      lines.push(`${family} rule del priority ${priority} to ${dst}${r.table ? ` table ${r.table}` : ""}`);
+      if (r.priority !== priority) continue;
+      const to = r.dst ? ` to ${r.dstlen !== undefined ? `${r.dst}/${r.dstlen}` : r.dst}` : "";
+      const sp = r.suppress_prefixlen !== undefined ? ` suppress_prefixlength ${r.suppress_prefixlen}` : "";
+      lines.push(`rule del priority ${priority}${to}${r.table ? ` table ${r.table}` : ""}${sp}`);
     }
+    // `ip -batch` does not accept a family per line, hence one batch per family.
+    if (lines.length)
+      await runOk({ argv: ["ip", family, "-force", "-batch", "-"], netns, stdin: `${lines.join("\n")}\n` });
+    await runOk({ argv: ["ip", family, "route", "flush", "table", "all", "proto", String(protocol)], netns });
   }
-  // `-force` goes on after an error; `ip -batch` does not accept a family per line, hence the split.
-  for (const family of ["-4", "-6"]) {
-    const mine = lines.filter((l) => l.startsWith(family)).map((l) => l.slice(3));
-    if (mine.length)
-      await runOk({ argv: ["ip", family, "-force", "-batch", "-"], netns, stdin: `${mine.join("\n")}\n` });
-  }
+}
+
+/** Route lookups per second in the namespace: `count` `route get` of addresses that no exposure covers. */
+export async function lookupRate(netns: string, count = 20_000): Promise<number> {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) lines.push(`route get 203.0.113.${1 + (i % 250)}`);
+  const t0 = performance.now();
+  await runOk({
+    argv: ["ip", "-force", "-batch", "-"],
+    netns,
+    stdin: `${lines.join("\n")}\n`,
+    timeoutMs: 600_000,
+  });
+  return count / ((performance.now() - t0) / 1000);
 }
 
 interface Waiter {
   readonly ips: Set<string>;
   readonly kind: "add" | "del";
+  readonly probe: Probe;
   readonly resolve: (at: number) => void;
 }
 
-/** `ip -o monitor rule` in the namespace; resolves waiters when every IP they wait for was seen. */
-export class RuleMonitor {
+/** Objects a waiter counts: rules (`to X`) or routes (their destination), of the agent's protocol. */
+export type Probe = "rule" | "route";
+
+/**
+ * `ip -o monitor rule route` in the namespace (streamed, so a change's latency is not rounded up to a
+ * polling interval and nothing polls the machine being measured); resolves waiters when every IP
+ * they wait for was seen, or when a count of adds was reached (cold start).
+ */
+export class KernelMonitor {
   private child: ChildProcess | undefined;
   private waiters: Waiter[] = [];
 
-  constructor(private readonly netns: string) {}
+  private adds = 0;
+  private countWaiter: { n: number; resolve: (at: number) => void } | undefined;
+
+  constructor(
+    private readonly netns: string,
+    private readonly protocol: number,
+  ) {}
+
+  /** Resolves when `n` rule and route adds of the agent's protocol were seen since `resetCount`. */
+  waitForCount(n: number, timeoutMs = 300_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out: ${this.adds} of ${n} rule/route adds seen`)),
+        timeoutMs,
+      );
+      this.countWaiter = {
+        n,
+        resolve: (at) => {
+          clearTimeout(timer);
+          this.countWaiter = undefined;
+          resolve(at);
+        },
+      };
+      if (this.adds >= n) this.countWaiter.resolve(performance.now());
+    });
+  }
+
+  resetCount(): void {
+    this.adds = 0;
+  }
 
   async start(): Promise<void> {
-    const child = spawn("ip", ["netns", "exec", this.netns, "ip", "-o", "monitor", "rule"], {
+    const child = spawn("ip", ["netns", "exec", this.netns, "ip", "-N", "-o", "monitor", "rule", "route"], {
       stdio: ["ignore", "pipe", "ignore"],
     });
     this.child = child;
@@ -71,16 +116,17 @@ export class RuleMonitor {
   }
 
   /** Resolves with the performance.now() at which the last of `ips` was added (or deleted). */
-  waitFor(ips: Iterable<string>, kind: "add" | "del", timeoutMs = 60_000): Promise<number> {
+  waitFor(ips: Iterable<string>, kind: "add" | "del", probe: Probe, timeoutMs = 60_000): Promise<number> {
     const set = new Set(ips);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out waiting for ${set.size} rule ${kind}(s), e.g. ${[...set][0]}`));
+        reject(new Error(`timed out waiting for ${set.size} ${probe} ${kind}(s), e.g. ${[...set][0]}`));
       }, timeoutMs);
       const waiter: Waiter = {
         ips: set,
         kind,
+        probe,
         resolve: (at) => {
           clearTimeout(timer);
           resolve(at);
@@ -91,12 +137,22 @@ export class RuleMonitor {
   }
 
   private onLine(line: string, at: number): void {
-    const m = /\bto (\S+?)(?:\/\d+)?\s/.exec(`${line} `);
-    if (!m?.[1] || this.waiters.length === 0) return;
-    const kind = line.startsWith("Deleted") ? "del" : "add";
+    if (!new RegExp(`\\bproto ${this.protocol}\\b`).test(line)) return;
+    const deleted = line.startsWith("Deleted ");
+    const body = deleted ? line.slice(8) : line;
+    const probe: Probe = /^\d+:\s/.test(body) ? "rule" : "route";
+    if (!deleted) {
+      this.adds++;
+      if (this.countWaiter && this.adds >= this.countWaiter.n) this.countWaiter.resolve(at);
+    }
+    if (this.waiters.length === 0) return;
+    const m =
+      probe === "rule" ? /\bto (\S+?)(?:\/\d+)?\s/.exec(`${body} `) : /^(\S+?)(?:\/\d+)?\s/.exec(body);
+    if (!m?.[1]) return;
+    const kind = deleted ? "del" : "add";
     const ip = m[1];
     for (const w of [...this.waiters]) {
-      if (w.kind !== kind || !w.ips.delete(ip) || w.ips.size > 0) continue;
+      if (w.kind !== kind || w.probe !== probe || !w.ips.delete(ip) || w.ips.size > 0) continue;
       this.waiters = this.waiters.filter((x) => x !== w);
       w.resolve(at);
     }

@@ -98,6 +98,12 @@ export class Agent {
   private readonly flows: FlowApplier;
   private readonly frr: FrrApplier;
   private kernelWatchers: KernelWatcher[] = [];
+  /**
+   * Provider bridges whose flows this process manages: every bridge mapped since start, so the
+   * flows of a bridge whose mapping was removed are withdrawn too (never other bridges: br-int's
+   * flows carry OVN's own cookies, one of which could equal ours).
+   */
+  private readonly flowBridges = new Set<string>();
   private frrWatcher: FrrWatcher | undefined;
   readonly status = new Map<Target, TargetStatus>();
   private readonly log: Logger;
@@ -200,12 +206,7 @@ export class Agent {
     const host = planner.hostWide();
     const kernel = this.kernel.diff(desired, await this.kernel.observe(desired));
     const err = (e: unknown) => ({ error: (e as Error).message });
-    const flows = await this.flows
-      .plan(
-        host.flows,
-        host.routingTables.map((t) => t.name),
-      )
-      .catch(err);
+    const flows = await this.flows.plan(host.flows, this.bridgesForFlows()).catch(err);
     const frr = await this.frr.plan(host.frr).catch(err);
     return { kernel, flows, frr };
   }
@@ -497,8 +498,7 @@ export class Agent {
 
   private async syncFlows(): Promise<TargetStatus> {
     const host = (this.planner as Planner).hostWide();
-    const bridges = host.routingTables.map((t) => t.name);
-    const res = await this.flows.sync(host.flows, bridges);
+    const res = await this.flows.sync(host.flows, this.bridgesForFlows());
     let changes = 0;
     const errors: string[] = [];
     for (const b of res.bridges) {
@@ -517,6 +517,11 @@ export class Agent {
       mode: "full",
       ...(errors.length ? { error: errors.join("; "), details: errors } : {}),
     };
+  }
+
+  private bridgesForFlows(): string[] {
+    for (const t of (this.planner as Planner).hostWide().routingTables) this.flowBridges.add(t.name);
+    return [...this.flowBridges].sort();
   }
 
   private async syncFrr(): Promise<TargetStatus> {

@@ -13,18 +13,20 @@ import { ovsUnavailable } from "../../support/ovs-switch.ts";
 const skip = netnsUnavailable() ?? ovsUnavailable() ?? false;
 const REPO = join(import.meta.dirname, "../../..");
 
-const FIGURES = [
-  "cold_start_1k_ms",
-  "sb_server_cpu_at_start_1k_s",
-  "sb_bytes_agent_1k",
-  "sb_bytes_full_monitor_1k",
-  "bind_p50_1k_ms",
-  "bind_p99_1k_ms",
-  "unbind_p50_1k_ms",
-  "unbind_p99_1k_ms",
-  "rss_1k_mb",
-  "idle_cpu_1k_s_per_min",
-];
+const FIGURES = ["1k_perip", "1k_perbridge"].flatMap((l) => [
+  `cold_start_${l}_ms`,
+  `sb_server_cpu_at_start_${l}_s`,
+  `sb_bytes_agent_${l}`,
+  `sb_bytes_full_monitor_${l}`,
+  `bind_p50_${l}_ms`,
+  `bind_p99_${l}_ms`,
+  `unbind_p50_${l}_ms`,
+  `unbind_p99_${l}_ms`,
+  `rss_${l}_mb`,
+  `heap_used_${l}_mb`,
+  `idle_cpu_${l}_s_per_min`,
+  `lookups_${l}_per_s`,
+]);
 
 test("npm run bench -- --quick exits 0 and prints every BENCH line", { skip, timeout: 600_000 }, async () => {
   const res = await run({
@@ -39,7 +41,7 @@ test("npm run bench -- --quick exits 0 and prints every BENCH line", { skip, tim
     assert.match(line, /^BENCH [a-z0-9_]+=-?\d+(\.\d+)?(e[+-]?\d+)? \S+$/, `malformed: ${line}`);
   }
   assert.ok(
-    lines.some((l) => /^BENCH burst_bind_\d+_1k_ms=/.test(l)),
+    lines.some((l) => /^BENCH burst_bind_\d+_1k_perbridge_ms=/.test(l)),
     "missing the burst figure",
   );
 });
