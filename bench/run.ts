@@ -338,7 +338,7 @@ async function runScale(
     }
 
     // Steady state: memory after all of the above, CPU while nothing changes.
-    await sleep(2_000);
+    await sleep(10_000); // let V8 finish the collection and compilation the changes left behind
     const cpu0 = cpuSeconds(pid);
     await sleep(opts.idleSeconds * 1000);
     const idleCpu = ((cpuSeconds(pid) - cpu0) / opts.idleSeconds) * 60;
