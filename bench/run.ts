@@ -48,7 +48,14 @@ import { ovsUnavailable, startOvs } from "../test/support/ovs-switch.ts";
 import { startOvsdbServer } from "../test/support/ovsdb-server.ts";
 import { makeTempDir } from "../test/support/temp-dir.ts";
 import { bindPorts, type FillResult, fillSouthbound } from "./scale/fill.ts";
-import { flushAgentState, KernelMonitor, lookupRate, type Probe } from "./scale/kernel-probe.ts";
+import {
+  countAgentObjects,
+  flushAgentState,
+  KernelMonitor,
+  lookupRate,
+  type Probe,
+  presentIps,
+} from "./scale/kernel-probe.ts";
 import {
   type Figure,
   printBenchLines,
@@ -63,6 +70,8 @@ const CHASSIS = "bench-me";
 const SCALES: Record<string, number> = { "1k": 1_000, "10k": 10_000, "100k": 100_000 };
 const TARGETS = { coldStartMs: 2_000, changeP99Ms: 10, burstMs: 200, rssMb: 200, idleCpu: 0.05 };
 const METRICS_PORT = 9797;
+/** br-ex's table: bridge_table_base (200) + 0. */
+const BRIDGE_TABLE = 200;
 
 type Layout = "per-ip" | "per-bridge";
 
@@ -267,7 +276,10 @@ async function runScale(
         child.once("exit", (code) => reject(new Error(`agent exited ${code}; log ${agentLog}`))),
       );
       exited.catch(() => {});
-      const done = await Promise.race([monitor.waitForCount(expected), exited]);
+      const done = await Promise.race([
+        monitor.waitForCount(expected, () => countAgentObjects(ns.name, PROTOCOL)),
+        exited,
+      ]);
       cold.push(done - t0);
       serverCpu.push(cpuSeconds(sb.pid) - cpu0);
       console.log(`[${label}] cold start run ${i + 1}: ${cold.at(-1)?.toFixed(0)} ms`);
@@ -322,11 +334,12 @@ async function runScale(
       const burstOut: number[] = [];
       for (let i = 0; i < opts.runs; i++) {
         let t0 = performance.now();
-        let seen = monitor.waitFor(ips, "add", probe, 120_000);
+        const present = () => presentIps(ns.name, probe, BRIDGE_TABLE);
+        let seen = monitor.waitFor(ips, "add", probe, 120_000, present);
         await bindPorts(writer, fill.burstPorts, fill.meUuid);
         burstIn.push((await seen) - t0);
         t0 = performance.now();
-        seen = monitor.waitFor(ips, "del", probe, 120_000);
+        seen = monitor.waitFor(ips, "del", probe, 120_000, present);
         await bindPorts(writer, fill.burstPorts, fill.otherUuid);
         burstOut.push((await seen) - t0);
       }

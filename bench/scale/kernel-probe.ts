@@ -36,6 +36,30 @@ export async function flushAgentState(netns: string, priority: number, protocol:
   }
 }
 
+/** Rules and routes of the agent's protocol in the namespace (both families), from one dump each. */
+export async function countAgentObjects(netns: string, protocol: number): Promise<number> {
+  let n = 0;
+  for (const family of ["-4", "-6"]) {
+    const rules = JSON.parse(
+      (await runOk({ argv: ["ip", "-j", "-N", family, "rule", "show"], netns })).stdout || "[]",
+    );
+    n += (rules as Array<{ protocol?: string }>).filter((r) => r.protocol === String(protocol)).length;
+    const out = (
+      await runOk({ argv: ["ip", family, "route", "show", "table", "all", "proto", String(protocol)], netns })
+    ).stdout;
+    n += out.split("\n").filter((l) => l.trim() !== "").length;
+  }
+  return n;
+}
+
+/** The IPs that have the probed object: a rule `to IP` (per-ip) or a host route in `table` (per-bridge). */
+export async function presentIps(netns: string, probe: Probe, table: number): Promise<Set<string>> {
+  const argv =
+    probe === "rule" ? ["ip", "-j", "rule", "show"] : ["ip", "-j", "route", "show", "table", String(table)];
+  const rows = JSON.parse((await runOk({ argv, netns })).stdout || "[]") as Array<{ dst?: string }>;
+  return new Set(rows.map((r) => r.dst ?? "").filter((d) => d !== ""));
+}
+
 /** Route lookups per second in the namespace: `count` `route get` of addresses that no exposure covers. */
 export async function lookupRate(netns: string, count = 20_000): Promise<number> {
   const lines: string[] = [];
@@ -70,6 +94,7 @@ export class KernelMonitor {
   private waiters: Waiter[] = [];
 
   private adds = 0;
+  private lastLineAt = 0;
   private countWaiter: { n: number; resolve: (at: number) => void } | undefined;
 
   constructor(
@@ -77,17 +102,37 @@ export class KernelMonitor {
     private readonly protocol: number,
   ) {}
 
-  /** Resolves when `n` rule and route adds of the agent's protocol were seen since `resetCount`. */
-  waitForCount(n: number, timeoutMs = 300_000): Promise<number> {
+  /**
+   * Resolves when `n` rule and route adds of the agent's protocol were seen since `resetCount`, with
+   * the time of the last one. The kernel drops notifications when thousands arrive at once (the
+   * monitor's socket buffer overflows): then, once the stream has been quiet for 200 ms, one dump
+   * (`count`) says whether everything is there, and the time is that of the last line seen.
+   */
+  waitForCount(n: number, count: () => Promise<number>, timeoutMs = 300_000): Promise<number> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out: ${this.adds} of ${n} rule/route adds seen`)),
-        timeoutMs,
-      );
+      let verifying = false;
+      const check = setInterval(() => {
+        if (verifying || performance.now() - this.lastLineAt < 200 || this.adds === 0) return;
+        verifying = true;
+        const at = this.lastLineAt;
+        count()
+          .then((c) => {
+            if (c >= n) this.countWaiter?.resolve(at);
+          })
+          .catch(() => {})
+          .finally(() => {
+            verifying = false;
+          });
+      }, 200);
+      const timer = setTimeout(() => {
+        clearInterval(check);
+        reject(new Error(`timed out: ${this.adds} of ${n} rule/route adds seen`));
+      }, timeoutMs);
       this.countWaiter = {
         n,
         resolve: (at) => {
           clearTimeout(timer);
+          clearInterval(check);
           this.countWaiter = undefined;
           resolve(at);
         },
@@ -116,10 +161,44 @@ export class KernelMonitor {
   }
 
   /** Resolves with the performance.now() at which the last of `ips` was added (or deleted). */
-  waitFor(ips: Iterable<string>, kind: "add" | "del", probe: Probe, timeoutMs = 60_000): Promise<number> {
+  /**
+   * Resolves when every IP in `ips` had its rule or route added (or deleted), with the time of the
+   * last one. With `present` (bursts: the kernel may drop notifications, see `waitForCount`), a quiet
+   * stream is checked against a dump of the IPs that have the object.
+   */
+  waitFor(
+    ips: Iterable<string>,
+    kind: "add" | "del",
+    probe: Probe,
+    timeoutMs = 60_000,
+    present?: () => Promise<ReadonlySet<string>>,
+  ): Promise<number> {
     const set = new Set(ips);
+    const all = [...set];
     return new Promise((resolve, reject) => {
+      let verifying = false;
+      const started = performance.now();
+      const check = present
+        ? setInterval(() => {
+            const quietSince = Math.max(this.lastLineAt, started);
+            if (verifying || performance.now() - quietSince < 200) return;
+            verifying = true;
+            const at = this.lastLineAt;
+            present()
+              .then((have) => {
+                if (all.every((ip) => have.has(ip) === (kind === "add"))) {
+                  this.waiters = this.waiters.filter((w) => w !== waiter);
+                  waiter.resolve(at);
+                }
+              })
+              .catch(() => {})
+              .finally(() => {
+                verifying = false;
+              });
+          }, 200)
+        : undefined;
       const timer = setTimeout(() => {
+        clearInterval(check);
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`timed out waiting for ${set.size} ${probe} ${kind}(s), e.g. ${[...set][0]}`));
       }, timeoutMs);
@@ -129,6 +208,7 @@ export class KernelMonitor {
         probe,
         resolve: (at) => {
           clearTimeout(timer);
+          clearInterval(check);
           resolve(at);
         },
       };
@@ -138,6 +218,7 @@ export class KernelMonitor {
 
   private onLine(line: string, at: number): void {
     if (!new RegExp(`\\bproto ${this.protocol}\\b`).test(line)) return;
+    this.lastLineAt = at;
     const deleted = line.startsWith("Deleted ");
     const body = deleted ? line.slice(8) : line;
     const probe: Probe = /^\d+:\s/.test(body) ? "rule" : "route";

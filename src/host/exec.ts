@@ -80,6 +80,8 @@ export interface StreamingRequest {
   readonly argv: readonly string[];
   readonly netns?: string;
   onLine(line: string): void;
+  /** Each stderr line, as it comes (optional). */
+  onErrLine?(line: string): void;
   /** Called once when the child has exited (or could not start). */
   onExit(code: number | null, signal: NodeJS.Signals | null, stderr: string): void;
 }
@@ -106,8 +108,17 @@ export const spawnStreaming: SpawnStreaming = (req) => {
     }
   });
   child.stderr.setEncoding("utf8");
+  let errBuf = "";
   child.stderr.on("data", (chunk: string) => {
     err = (err + chunk).slice(-2000);
+    if (!req.onErrLine) return;
+    errBuf += chunk;
+    let nl = errBuf.indexOf("\n");
+    while (nl >= 0) {
+      req.onErrLine(errBuf.slice(0, nl));
+      errBuf = errBuf.slice(nl + 1);
+      nl = errBuf.indexOf("\n");
+    }
   });
   const finish = (code: number | null, signal: NodeJS.Signals | null) => {
     if (exited) return;

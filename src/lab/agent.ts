@@ -35,7 +35,9 @@ export function agentCommand(): string[] | undefined {
 export const agentConfigPath = (names: LabNames, host: string) => join(names.dir(host), "ovn-bgp-agent.ini");
 export const agentLogPath = (names: LabNames, host: string) => join(names.dir(host), "ovn-bgp-agent.log");
 
-export function renderAgentConfig(names: LabNames, host: string): string {
+export type RuleLayout = "per-ip" | "per-bridge";
+
+export function renderAgentConfig(names: LabNames, host: string, ruleLayout: RuleLayout = "per-ip"): string {
   const n = fabricNode(host);
   return [
     "# Written by `ovn-bgp lab up`; upstream ovn-bgp-agent option names.",
@@ -47,6 +49,7 @@ export function renderAgentConfig(names: LabNames, host: string): string {
     `bgp_vrf_table_id = ${ANNOUNCE_TABLE}`,
     `bridge_table_base = ${BREX_TABLE}`,
     `ip_rule_priority = ${RULE_PRIORITY}`,
+    `ip_rule_layout = ${ruleLayout}`,
     `ovsdb_connection = unix:${hostDbSock(names, host)}`,
     `frr_vty_socket_dir = ${names.frrSockDir(host)}`,
     // The namespaces share /etc: keep each agent's table names in its own run dir.
@@ -74,7 +77,12 @@ function tail(path: string, lines = 15): string {
  * Start the agent on every host and watch them for `settleMs`: an agent that exits in that time is a
  * failed start (exit 3 + "not implemented" means the command is still a placeholder).
  */
-export async function startAgents(names: LabNames, rec: StateRecorder, settleMs = 3000): Promise<AgentStart> {
+export async function startAgents(
+  names: LabNames,
+  rec: StateRecorder,
+  ruleLayout: RuleLayout = "per-ip",
+  settleMs = 3000,
+): Promise<AgentStart> {
   const cmd = agentCommand();
   if (!cmd)
     return {
@@ -85,7 +93,7 @@ export async function startAgents(names: LabNames, rec: StateRecorder, settleMs 
   const pids: Record<string, number> = {};
   const exits = new Map<string, number | null>();
   for (const host of HOSTS) {
-    writeFileSync(agentConfigPath(names, host), renderAgentConfig(names, host));
+    writeFileSync(agentConfigPath(names, host), renderAgentConfig(names, host, ruleLayout));
     const pid = spawnBackground(rec, {
       name: `${host}/ovn-bgp-agent`,
       argv: [...cmd, "agent", "--config-file", agentConfigPath(names, host)],
@@ -113,4 +121,16 @@ export async function startAgents(names: LabNames, rec: StateRecorder, settleMs 
     notImplemented,
     reason: `the agent on ${host} exited within ${settleMs / 1000} s:\n${log}`,
   };
+}
+
+/** The rule layout the lab's agents were started with (read back from a host's config). */
+export function labRuleLayout(names: LabNames, host: string): RuleLayout {
+  try {
+    const m = /^ip_rule_layout = (per-ip|per-bridge)$/m.exec(
+      readFileSync(agentConfigPath(names, host), "utf8"),
+    );
+    return (m?.[1] as RuleLayout | undefined) ?? "per-ip";
+  } catch {
+    return "per-ip";
+  }
 }

@@ -5,7 +5,7 @@
  * the seed's routes. Everything it creates is recorded in the state file as it goes.
  */
 import { existsSync } from "node:fs";
-import { startAgents } from "./agent.ts";
+import { type RuleLayout, startAgents } from "./agent.ts";
 import { applyManualFrr, startFrr } from "./frr.ts";
 import { applyManualExposure, BASELINE, prepareBridge } from "./manual-exposure.ts";
 import { type LabNames, LabUsageError } from "./names.ts";
@@ -23,6 +23,8 @@ export type Say = (line: string) => void;
 export interface UpOptions {
   /** Skip the agent: install the seed's objects by hand. */
   readonly manual?: boolean;
+  /** The agents' `ip_rule_layout` (default per-ip, the seed's; also OVN_BGP_LAB_RULE_LAYOUT). */
+  readonly ruleLayout?: RuleLayout;
   /** How long to wait for the spine to learn the seed's routes. */
   readonly routesTimeoutMs?: number;
 }
@@ -103,7 +105,11 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
         ? "manual exposure (--manual)"
         : "manual exposure (OVN_BGP_LAB_MANUAL=1)";
     } else {
-      const res = await step("ovn-bgp agent on 3 hosts", () => startAgents(names, rec));
+      const envLayout = process.env.OVN_BGP_LAB_RULE_LAYOUT;
+      const layout: RuleLayout = opts.ruleLayout ?? (envLayout === "per-bridge" ? "per-bridge" : "per-ip");
+      const res = await step(`ovn-bgp agent on 3 hosts (ip_rule_layout ${layout})`, () =>
+        startAgents(names, rec, layout),
+      );
       if (res.ok) mode = "agent";
       else if (res.notImplemented) {
         rec.state.modeNote = "manual exposure: `ovn-bgp agent` is not implemented yet";

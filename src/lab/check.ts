@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { run } from "../host/exec.ts";
+import { labRuleLayout } from "./agent.ts";
 import { applyManualExposure, BASELINE, type WorkloadPlacement } from "./manual-exposure.ts";
 import type { LabNames } from "./names.ts";
 import { TUNNEL } from "./names.ts";
@@ -162,6 +163,31 @@ async function brexMac(names: LabNames, host: string): Promise<string> {
   return (await run({ argv: ["cat", "/sys/class/net/br-ex/address"], netns: names.ns(host) })).stdout.trim();
 }
 
+/**
+ * The rule that steers the tenant subnet into br-ex's table: the seed's `to 10.0.0.64/26` (layout
+ * per-ip), or the bridge table's one `suppress_prefixlength 0` rule (per-bridge), where the subnet
+ * route in that table does the steering.
+ */
+function steeringRule(names: LabNames, host: string): RegExp {
+  return labRuleLayout(names, host) === "per-bridge"
+    ? /^\d+:\s+from all lookup \S+ suppress_prefixlength 0/
+    : /to 10\.0\.0\.(64|65)\/26/;
+}
+const steeringRuleText = (names: LabNames, host: string) =>
+  labRuleLayout(names, host) === "per-bridge"
+    ? "rule lookup br-ex suppress_prefixlength 0"
+    : `rule to ${W.tenant.cidr4}`;
+
+/** Whether the host steers the tenant subnet: per-ip by its rule, per-bridge by the subnet route of ours. */
+async function steersSubnet(names: LabNames, host: string): Promise<boolean> {
+  if (labRuleLayout(names, host) === "per-ip")
+    return (await hostRules(names, host)).some((r) => /to 10\.0\.0\.(64|65)\/26/.test(r));
+  const rt = await run({
+    argv: ["ip", "-n", names.ns(host), "route", "show", "table", "all", W.tenant.cidr4, "proto", "179"],
+  });
+  return rt.stdout.trim() !== "";
+}
+
 /** The seed's objects on the gateway host: subnet rule, subnet route via the cr-lrp, permanent neighbour. */
 async function gatewayObjects(names: LabNames, host: string): Promise<string> {
   const ns = names.ns(host);
@@ -172,8 +198,8 @@ async function gatewayObjects(names: LabNames, host: string): Promise<string> {
     async () => {
       missing.length = 0;
       const rules = await hostRules(names, host);
-      rule = rules.find((r) => /to 10\.0\.0\.(64|65)\/26/.test(r)) ?? "";
-      if (!rule) missing.push(`rule to ${W.tenant.cidr4} (have: ${rules.join("; ") || "none"})`);
+      rule = rules.find((r) => steeringRule(names, host).test(r)) ?? "";
+      if (!rule) missing.push(`${steeringRuleText(names, host)} (have: ${rules.join("; ") || "none"})`);
       const rt = await run({ argv: ["ip", "-n", ns, "route", "show", "table", "all", W.tenant.cidr4] });
       route = rt.stdout.split("\n").find((l) => l.includes(`via ${W.router.gwIp4} dev br-ex`)) ?? "";
       if (!route) missing.push(`route ${W.tenant.cidr4} via ${W.router.gwIp4} dev br-ex`);
@@ -392,14 +418,14 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     );
     await c.expect("4", `failover: the old gateway ${gw} no longer steers ${W.tenant.cidr4}`, async () => {
       await poll(
-        async () => !(await hostRules(names, gw)).some((r) => /to 10\.0\.0\.(64|65)\/26/.test(r)),
+        async () => !(await steersSubnet(names, gw)),
         "old rule gone",
         CHANGE_DEADLINE_MS,
         250,
       ).catch(() => {
-        throw new Error(`${gw} still has a rule to ${W.tenant.cidr4}`);
+        throw new Error(`${gw} still steers ${W.tenant.cidr4}`);
       });
-      return `no rule to ${W.tenant.cidr4} on ${gw}`;
+      return `${gw} no longer steers ${W.tenant.cidr4} (${labRuleLayout(names, gw)})`;
     });
     await c.expect("4", `failover: ping ${W.vmTenant.ip4} through ${newGw}`, () =>
       pings(names, W.vmTenant.ip4),

@@ -3,6 +3,7 @@
  * the CLI (`ovn-bgp lab …`) and the script entry call. Exit codes: 0 success, 1 a check failed or the
  * lab could not be built, 2 usage (bad instance name, lab already up, not root).
  */
+import type { RuleLayout } from "./agent.ts";
 import { type Say, up } from "./build.ts";
 import { check } from "./check.ts";
 import { DEFAULT_INSTANCE, LabUsageError, labNames } from "./names.ts";
@@ -17,6 +18,7 @@ export { leftovers, removeLab } from "./teardown.ts";
 export interface LabCommandOptions {
   readonly instance?: string;
   readonly manual?: boolean;
+  readonly ruleLayout?: RuleLayout;
 }
 
 export async function runLabCommand(command: string, opts: LabCommandOptions, say: Say): Promise<number> {
@@ -24,7 +26,10 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
     const names = labNames(opts.instance ?? DEFAULT_INSTANCE);
     switch (command) {
       case "up": {
-        const res = await up(names, say, opts.manual ? { manual: true } : {});
+        const res = await up(names, say, {
+          ...(opts.manual ? { manual: true } : {}),
+          ...(opts.ruleLayout ? { ruleLayout: opts.ruleLayout } : {}),
+        });
         for (const l of upSummary(names, res.mode, res.state.modeNote)) say(l);
         say(`up took ${res.seconds.toFixed(1)} s`);
         return 0;
@@ -48,7 +53,9 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
         return 0;
       }
       default:
-        say("usage: lab up [--manual] | check | status | down   [--instance NAME]");
+        say(
+          "usage: lab up [--manual] [--rule-layout per-ip|per-bridge] | check | status | down   [--instance NAME]",
+        );
         return 2;
     }
   } catch (err) {

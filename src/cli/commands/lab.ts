@@ -1,5 +1,5 @@
 /**
- * `ovn-bgp lab up [--manual] | check | status | down [--instance NAME]`: the seed's lab on this
+ * `ovn-bgp lab up [--manual] [--rule-layout per-ip|per-bridge] | check | status | down [--instance NAME]`: the seed's lab on this
  * machine (see src/lab/lab.ts). Operands and options arrive in `opts.args` (pass-through command).
  */
 import { runLabCommand } from "../../lab/lab.ts";
@@ -11,14 +11,19 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
   const command = args.shift() ?? "";
   let manual = false;
   let instance: string | undefined;
+  let ruleLayout: "per-ip" | "per-bridge" | undefined;
   while (args.length > 0) {
     const a = args.shift() as string;
     if (a === "--manual") manual = true;
+    else if (a === "--rule-layout" && (args[0] === "per-ip" || args[0] === "per-bridge"))
+      ruleLayout = args.shift() as "per-ip" | "per-bridge";
     else if (a === "--instance" && args.length > 0) instance = args.shift();
     else if (a.startsWith("--instance=")) instance = a.slice("--instance=".length);
     else throw new CliError(`lab: unknown argument ${JSON.stringify(a)}`, EXIT.USAGE);
   }
-  return runLabCommand(command, { manual, ...(instance ? { instance } : {}) }, (line) =>
-    ctx.stdout.write(`${line}\n`),
+  return runLabCommand(
+    command,
+    { manual, ...(instance ? { instance } : {}), ...(ruleLayout ? { ruleLayout } : {}) },
+    (line) => ctx.stdout.write(`${line}\n`),
   );
 }

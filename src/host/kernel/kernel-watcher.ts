@@ -153,6 +153,11 @@ export class KernelWatcher {
       argv: monitorArgv(this.opts.family),
       ...(this.opts.netns ? { netns: this.opts.netns } : {}),
       onLine: (line) => this.onLine(line),
+      // The kernel dropped notifications (the monitor's socket buffer overflowed, e.g. under a burst
+      // of thousands of changes): what was lost is unknown, so ask for a full look, as after a restart.
+      onErrLine: (line) => {
+        if (/No buffer space|ENOBUFS/.test(line)) this.note(undefined, true);
+      },
       onExit: (code, _signal, stderr) => this.onExit(child, code, stderr),
     });
     this.child = child;
