@@ -20,6 +20,7 @@
  * what is there, so nothing still wanted is withdrawn).
  */
 import type { AgentConfig } from "../config/agent-config.ts";
+import { countResults, flowResults, frrResults, kernelResults, type ObjectResult } from "../host/applier.ts";
 import type { Exec } from "../host/exec.ts";
 import { FrrApplier, type FrrPlan } from "../host/frr/frr-applier.ts";
 import { FrrWatcher } from "../host/frr/frr-watcher.ts";
@@ -204,7 +205,7 @@ export class Agent {
     if (!planner || !dk) throw new Error("dryRun before open");
     const desired = dk.toKernelState();
     const host = planner.hostWide();
-    const kernel = this.kernel.diff(desired, await this.kernel.observe(desired));
+    const kernel = await this.kernel.plan(desired);
     const err = (e: unknown) => ({ error: (e as Error).message });
     const flows = await this.flows.plan(host.flows, this.bridgesForFlows()).catch(err);
     const frr = await this.frr.plan(host.frr).catch(err);
@@ -475,62 +476,63 @@ export class Agent {
     if (c.add) m?.applyOpsTotal.inc({ component: "kernel", op: "add" }, c.add);
     if (c.del) m?.applyOpsTotal.inc({ component: "kernel", op: "delete" }, c.del);
     if (c.replace) m?.applyOpsTotal.inc({ component: "kernel", op: "replace" }, c.replace);
-    if (c.ops) {
-      const summary = { mode, add: c.add, del: c.del, replace: c.replace, failed: c.failed };
-      if (mode === "full" || c.ops > BURST_LOG_THRESHOLD) this.log.info(summary, "kernel synced");
-      else this.log.debug(summary, "kernel synced");
-      if (this.log.isLevelEnabled("debug"))
-        for (const i of report.items)
-          this.log.debug({ op: i.op, kind: i.kind, key: i.key, ok: i.ok }, "kernel change");
-    }
-    const errors = report.items
-      .filter((i) => !i.ok)
-      .map((i) => `${i.op} ${i.kind} ${i.key}: ${i.error ?? "failed"}`);
     for (const p of report.problems) this.log.warn({ target: "kernel" }, p);
-    return {
-      ok: errors.length === 0,
-      at: new Date().toISOString(),
-      changes: c.ok,
-      mode,
-      ...(errors.length ? { error: `${errors.length} kernel object(s) not applied`, details: errors } : {}),
-    };
+    // Pending (a missing device) counts against the target here: it is retried until the device is there.
+    return this.statusOf("kernel", mode, kernelResults(report), true);
   }
 
   private async syncFlows(): Promise<TargetStatus> {
     const host = (this.planner as Planner).hostWide();
     const res = await this.flows.sync(host.flows, this.bridgesForFlows());
-    let changes = 0;
-    const errors: string[] = [];
-    for (const b of res.bridges) {
-      changes += b.added.length + b.removed.length;
-      if (b.error) errors.push(`${b.bridge}: ${b.error}`);
-      for (const p of b.pending)
-        this.log.debug({ bridge: b.bridge, match: p.flow.match }, `flow pending: ${p.reason}`);
+    return this.statusOf("flows", "full", flowResults(res), false);
+  }
+
+  private async syncFrr(): Promise<TargetStatus> {
+    const res = await this.frr.sync((this.planner as Planner).hostWide().frr);
+    if (res.changed) this.log.info({ script: res.script.trim().split("\n") }, "frr configured");
+    return this.statusOf("frr", "full", frrResults(res), false);
+  }
+
+  /**
+   * One applier's per-object results → its status, metrics and logs (every change at debug with its
+   * object; a summary at info for full passes and bursts).
+   */
+  private statusOf(
+    target: Target,
+    mode: "delta" | "full",
+    results: readonly ObjectResult[],
+    failOnPending: boolean,
+  ): TargetStatus {
+    const c = countResults(results);
+    if (target !== "kernel" && c.applied)
+      this.opts.metrics?.applyOpsTotal.inc({ component: target, op: "apply" }, c.applied);
+    if (this.log.isLevelEnabled("debug"))
+      for (const r of results)
+        this.log.debug(
+          { target, op: r.op, object: r.object, status: r.status, reason: r.reason },
+          `${target} change`,
+        );
+    if (results.length > 0) {
+      const summary = { target, mode, ...c };
+      if (mode === "full" || results.length > BURST_LOG_THRESHOLD) this.log.info(summary, `${target} synced`);
+      else this.log.debug(summary, `${target} synced`);
     }
-    for (const i of res.invalid) errors.push(`invalid flow ${i.flow.match}: ${i.reason}`);
-    if (changes) this.log.info({ changes }, "flows synced");
-    this.opts.metrics?.applyOpsTotal.inc({ component: "openflow", op: "apply" }, changes);
+    for (const r of results)
+      if (r.status === "pending") this.log.debug({ target, object: r.object }, `pending: ${r.reason ?? ""}`);
+    const bad = results.filter((r) => r.status === "failed" || (failOnPending && r.status === "pending"));
+    const details = bad.map((r) => `${r.op} ${r.object}: ${r.reason ?? "failed"}`);
     return {
-      ok: errors.length === 0,
+      ok: bad.length === 0,
       at: new Date().toISOString(),
-      changes,
-      mode: "full",
-      ...(errors.length ? { error: errors.join("; "), details: errors } : {}),
+      changes: c.applied,
+      mode,
+      ...(bad.length ? { error: `${bad.length} ${target} object(s) not applied`, details } : {}),
     };
   }
 
   private bridgesForFlows(): string[] {
     for (const t of (this.planner as Planner).hostWide().routingTables) this.flowBridges.add(t.name);
     return [...this.flowBridges].sort();
-  }
-
-  private async syncFrr(): Promise<TargetStatus> {
-    const res = await this.frr.sync((this.planner as Planner).hostWide().frr);
-    if (res.changed) {
-      this.log.info({ script: res.script.trim().split("\n") }, "frr configured");
-      this.opts.metrics?.applyOpsTotal.inc({ component: "frr", op: "apply" });
-    }
-    return { ok: true, at: new Date().toISOString(), changes: res.changed ? 1 : 0, mode: "full" };
   }
 }
 

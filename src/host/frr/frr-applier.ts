@@ -73,7 +73,11 @@ export class FrrApplier {
    * otherwise be re-applied on every pass, so it is reported as FRR_COMMAND instead.
    */
   async sync(intent: FrrIntent): Promise<FrrSyncResult> {
-    const planned = await this.plan(intent);
+    return this.apply(await this.plan(intent), intent);
+  }
+
+  /** Send what `plan` found in one vtysh batch, then read back (see `sync`). */
+  async apply(planned: FrrPlan, intent: FrrIntent): Promise<FrrSyncResult> {
     if (isEmptyDiff(planned.diff)) return { ...planned, changed: false };
     await this.vtysh.applyScript(planned.script);
     const after = await this.plan(intent);

@@ -121,6 +121,11 @@ export class KernelApplier {
     });
   }
 
+  /** The dry run: observe, then diff. */
+  async plan(desired: KernelState): Promise<KernelOps> {
+    return this.diff(desired, await this.observe(desired));
+  }
+
   /** Pure: what would change. */
   diff(desired: KernelState, observed: ObservedKernel): KernelOps {
     return diffKernel(desired, observed, this.diffOptions);

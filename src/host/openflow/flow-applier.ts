@@ -41,6 +41,8 @@ export interface BridgeFlowResult {
   readonly pending: readonly FlowIssue[];
   /** Whether an ovs-ofctl write ran for this bridge. */
   readonly wrote: boolean;
+  /** The flow-mod lines that bring the bridge to the wish (what `apply` writes). */
+  readonly lines?: readonly string[];
   /** A failure of this bridge's read or write (the other bridges still ran). */
   readonly error?: string;
 }
@@ -66,19 +68,29 @@ export class FlowApplier {
    * agent that are no longer desired).
    */
   async sync(desired: readonly FlowSpec[], bridges: readonly string[] = []): Promise<FlowSyncResult> {
-    return this.reconcile(desired, bridges, false);
+    return this.apply(await this.plan(desired, bridges));
   }
 
-  /** Dry run: what `sync` would add and remove, without writing. */
+  /** Write what `plan` found, one `--bundle` per bridge; a bridge that fails fails alone. */
+  async apply(plan: FlowSyncResult): Promise<FlowSyncResult> {
+    const bridges: BridgeFlowResult[] = [];
+    for (const b of plan.bridges) {
+      if (b.error || !b.lines?.length) {
+        bridges.push(b);
+        continue;
+      }
+      try {
+        await this.ofctl.applyBatch(b.bridge, b.lines);
+        bridges.push({ ...b, wrote: true });
+      } catch (e) {
+        bridges.push({ ...b, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return { bridges, invalid: plan.invalid };
+  }
+
+  /** Observe and diff (the dry run): what `apply` would add and remove, without writing. */
   async plan(desired: readonly FlowSpec[], bridges: readonly string[] = []): Promise<FlowSyncResult> {
-    return this.reconcile(desired, bridges, true);
-  }
-
-  private async reconcile(
-    desired: readonly FlowSpec[],
-    bridges: readonly string[],
-    dryRun: boolean,
-  ): Promise<FlowSyncResult> {
     const invalid: FlowIssue[] = [];
     const byBridge = new Map<string, FlowSpec[]>();
     for (const b of bridges) byBridge.set(b, []);
@@ -104,7 +116,7 @@ export class FlowApplier {
       }
       try {
         if (needsPorts && !ofports) ofports = await this.ofctl.interfaceOfports();
-        results.push(await this.syncBridge(bridge, flows, ofports ?? new Map(), dryRun));
+        results.push(await this.planBridge(bridge, flows, ofports ?? new Map()));
       } catch (e) {
         if (e instanceof OvsCommandError && e.code === "OVS_BRIDGE_MISSING")
           results.push(
@@ -119,11 +131,10 @@ export class FlowApplier {
     return { bridges: results, invalid };
   }
 
-  private async syncBridge(
+  private async planBridge(
     bridge: string,
     flows: readonly FlowSpec[],
     ofports: ReadonlyMap<string, number>,
-    dryRun: boolean,
   ): Promise<BridgeFlowResult> {
     const ports = flows.some((f) => namedInPort(f.match) !== undefined)
       ? await this.ofctl.portsDesc(bridge)
@@ -140,14 +151,14 @@ export class FlowApplier {
     for (const c of cookies) observed.push(...(await this.ofctl.dumpFlows(bridge, c)));
     const diff = diffFlows(resolved, observed);
     const lines = flowModLines(diff);
-    if (lines.length > 0 && !dryRun) await this.ofctl.applyBatch(bridge, lines);
     return {
       bridge,
       added: diff.add.map((d) => d.spec),
       removed: diff.remove,
       unchanged: diff.unchanged,
       pending,
-      wrote: lines.length > 0 && !dryRun,
+      wrote: false,
+      lines,
     };
   }
 }
