@@ -248,7 +248,7 @@ async function runScale(
         ]
           .concat(entry)
           .concat(["agent"])
-          .concat(["--config-file", confFile, "--log-level", "info"]),
+          .concat(["--config-file", confFile, "--log-level", process.env.BENCH_LOG_LEVEL ?? "info"]),
         { env: { ...process.env, ...ovs.env }, stdio: ["ignore", fd, fd], cwd: REPO },
       );
       closeSync(fd);

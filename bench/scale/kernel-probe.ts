@@ -94,13 +94,16 @@ export class KernelMonitor {
   private waiters: Waiter[] = [];
 
   private adds = 0;
+  private readonly ours: RegExp;
   private lastLineAt = 0;
   private countWaiter: { n: number; resolve: (at: number) => void } | undefined;
 
   constructor(
     private readonly netns: string,
-    private readonly protocol: number,
-  ) {}
+    protocol: number,
+  ) {
+    this.ours = new RegExp(`\\bproto ${protocol}\\b`);
+  }
 
   /**
    * Resolves when `n` rule and route adds of the agent's protocol were seen since `resetCount`, with
@@ -217,7 +220,7 @@ export class KernelMonitor {
   }
 
   private onLine(line: string, at: number): void {
-    if (!new RegExp(`\\bproto ${this.protocol}\\b`).test(line)) return;
+    if (!this.ours.test(line)) return;
     this.lastLineAt = at;
     const deleted = line.startsWith("Deleted ");
     const body = deleted ? line.slice(8) : line;

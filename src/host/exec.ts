@@ -4,10 +4,13 @@
  * namespace (`ip netns exec NS …`). Tests wrap it to inject failures.
  */
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 
 export interface ExecRequest {
   readonly argv: readonly string[];
   readonly stdin?: string;
+  /** Read standard input from this file instead (the child reads it at its own pace). */
+  readonly stdinFile?: string;
   /** Run inside this named network namespace (via `ip netns exec`). */
   readonly netns?: string;
   readonly env?: Readonly<Record<string, string>>;
@@ -40,15 +43,23 @@ export const run: Exec = (req) =>
       reject(new Error("exec: empty argv"));
       return;
     }
+    let fd: number | undefined;
+    try {
+      fd = req.stdinFile !== undefined ? openSync(req.stdinFile, "r") : undefined;
+    } catch (e) {
+      reject(e);
+      return;
+    }
     const child = spawn(cmd, args, {
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [fd ?? "pipe", "pipe", "pipe"],
       env: req.env ? { ...process.env, ...req.env } : process.env,
       timeout: req.timeoutMs ?? 30_000,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
+    if (fd !== undefined) closeSync(fd);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       resolve({
@@ -57,8 +68,8 @@ export const run: Exec = (req) =>
         stderr: Buffer.concat(err).toString("utf8") + (signal ? `\n(killed by ${signal})` : ""),
       });
     });
-    child.stdin.on("error", () => {}); // EPIPE when the program exits before reading stdin
-    child.stdin.end(req.stdin ?? "");
+    child.stdin?.on("error", () => {}); // EPIPE when the program exits before reading stdin
+    child.stdin?.end(req.stdin ?? "");
   });
 
 /** `run`, but a non-zero exit is an ExecError. */

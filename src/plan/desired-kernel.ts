@@ -117,6 +117,8 @@ export class DesiredKernel {
       rules: [],
     };
   private cached: KernelState | undefined;
+  /** Bumped whenever the host-wide objects are replaced (callers cache what they derive from them). */
+  hostVersion = 0;
 
   /** Built from a complete desired state. */
   static of(state: DesiredState): DesiredKernel {
@@ -192,6 +194,7 @@ export class DesiredKernel {
 
   private setHost(state: HostObjects, touched: TouchedKeys): void {
     this.cached = undefined;
+    this.hostVersion++;
     const t = this.tables;
     for (const a of this.host.addresses) t.address.remove(HOST, a, sinkOf(touched, "address"));
     for (const r of this.host.routes) t.route.remove(HOST, r, sinkOf(touched, "route"));

@@ -478,7 +478,7 @@ export class Agent {
     if (c.replace) m?.applyOpsTotal.inc({ component: "kernel", op: "replace" }, c.replace);
     for (const p of report.problems) this.log.warn({ target: "kernel" }, p);
     // Pending (a missing device) counts against the target here: it is retried until the device is there.
-    return this.statusOf("kernel", mode, kernelResults(report), true);
+    return this.statusOf("kernel", mode, kernelResults(report), true, report.phases);
   }
 
   private async syncFlows(): Promise<TargetStatus> {
@@ -502,6 +502,7 @@ export class Agent {
     mode: "delta" | "full",
     results: readonly ObjectResult[],
     failOnPending: boolean,
+    phases?: object,
   ): TargetStatus {
     const c = countResults(results);
     if (target !== "kernel" && c.applied)
@@ -513,7 +514,7 @@ export class Agent {
           `${target} change`,
         );
     if (results.length > 0) {
-      const summary = { target, mode, ...c };
+      const summary = { target, mode, ...c, ...(phases ? { phases } : {}) };
       if (mode === "full" || results.length > BURST_LOG_THRESHOLD) this.log.info(summary, `${target} synced`);
       else this.log.debug(summary, `${target} synced`);
     }

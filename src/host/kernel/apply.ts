@@ -31,6 +31,9 @@ export interface ApplyOutcome {
   readonly unsupportedLinkKinds: ReadonlySet<string>;
 }
 
+/** Batches longer than this skip the session (see applyKernelOps). */
+export const LARGE_BATCH_LINES = 500;
+
 /** Error texts that mean "the object is not there": success for a delete. */
 const GONE =
   /No such file or directory|No such process|Cannot find device|[Aa]ddress not found|Cannot assign requested address/;
@@ -68,9 +71,14 @@ export async function applyKernelOps(plan: KernelOps, ctx: ApplyContext): Promis
     if (lines.length === 0) continue;
     let result: BatchResult;
     try {
-      result = ctx.writer
-        ? await ctx.writer.write(lines, channel === "ip6" ? 6 : 4)
-        : await runWriteBatch(ctx.exec, lines, channel === "ip6" ? { ...ns, family: 6 } : ns);
+      // The long-lived session for the hot path's small batches; a large batch (a full pass, a
+      // burst) is read by its own `ip` from a file, at the kernel's pace, whatever the agent's event
+      // loop is doing meanwhile (e.g. reading the monitor's echo of this very batch).
+      const fam = channel === "ip6" ? { family: 6 as const } : {};
+      result =
+        ctx.writer && lines.length <= LARGE_BATCH_LINES
+          ? await ctx.writer.write(lines, channel === "ip6" ? 6 : 4)
+          : await runWriteBatch(ctx.exec, lines, { ...ns, ...fam, ...(ctx.writer ? { viaFile: true } : {}) });
     } catch (e) {
       const reason = `could not run ip: ${(e as Error).message}`;
       const all = lines.map((_, i) => i + 1);

@@ -5,6 +5,9 @@
  * maps back to line numbers (see `runWriteBatch` for the lines that abort a batch anyway). Reads use `ip -N -j -batch -` (no -force: a failed read must not
  * shift the outputs), whose stdout is one JSON array per command.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Exec } from "../exec.ts";
 
 export interface BatchResult {
@@ -58,9 +61,24 @@ export const BATCH_MARKER = "neigh show to 127.0.0.255 dev lo";
 export async function runWriteBatch(
   exec: Exec,
   lines: readonly string[],
-  opts: { netns?: string; family?: 6 } = {},
+  opts: { netns?: string; family?: 6; viaFile?: boolean } = {},
 ): Promise<BatchResult> {
   const argv = ["ip", ...(opts.family === 6 ? ["-6"] : []), "-j", "-force", "-batch", "-"];
+  const dir = opts.viaFile ? mkdtempSync(join(tmpdir(), "ovn-bgp-batch-")) : undefined;
+  try {
+    return await writeBatch(exec, argv, lines, opts, dir);
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeBatch(
+  exec: Exec,
+  argv: readonly string[],
+  lines: readonly string[],
+  opts: { netns?: string },
+  dir: string | undefined,
+): Promise<BatchResult> {
   const lineErrors = new Map<number, string>();
   const unknown = new Set<number>();
   let processes = 0;
@@ -79,9 +97,12 @@ export async function runWriteBatch(
       }
     }
     processes++;
+    const text = `${physical.join("\n")}\n`;
+    const file = dir ? join(dir, `batch-${processes}`) : undefined;
+    if (file) writeFileSync(file, text);
     const res = await exec({
       argv,
-      stdin: `${physical.join("\n")}\n`,
+      ...(file ? { stdinFile: file } : { stdin: text }),
       ...(opts.netns ? { netns: opts.netns } : {}),
       timeoutMs: 120_000,
     });

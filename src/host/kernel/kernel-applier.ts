@@ -32,7 +32,7 @@ import {
   OpsBuilder,
 } from "./diff.ts";
 import { IpBatchSession, type IpWriter } from "./ip-session.ts";
-import { KernelModel } from "./kernel-model.ts";
+import { KernelModel, type ModelJudgeContext } from "./kernel-model.ts";
 import type { KindContext } from "./keyed-kind.ts";
 import type { MonitorEvent } from "./monitor-event.ts";
 import { observeKernel } from "./observe.ts";
@@ -76,6 +76,9 @@ export class KernelApplier {
   private model: KernelModel | undefined;
   /** Set when a write failed: the model may be wrong until the next full pass. */
   private stale = true;
+  private judge:
+    | { model: KernelModel; desired: DesiredKernel; hostVersion: number; ctx: ModelJudgeContext }
+    | undefined;
 
   constructor(private readonly opts: KernelApplierOptions) {
     checkProtocol(opts.routeProtocol);
@@ -144,9 +147,12 @@ export class KernelApplier {
 
   /** The full pass: observe everything, diff every key, apply, and rebuild the model. */
   async sync(desired: KernelState): Promise<ApplyReport> {
+    const t0 = performance.now();
     const observed = await this.observe(desired);
+    const t1 = performance.now();
     const decisions: Decision[] = [];
     const ops = diffKernel(desired, observed, this.diffOptions, decisions);
+    const t2 = performance.now();
     const model = new KernelModel(observed);
     this.model = model;
     this.stale = false;
@@ -158,7 +164,11 @@ export class KernelApplier {
       if (op.op === "del") model.links.delete(op.key);
       else model.links.set(op.key, { name: op.key, up: true, ...(op.linkKind ? { kind: op.linkKind } : {}) });
     }
-    return report;
+    const ms = (x: number) => Math.round(x * 10) / 10;
+    return {
+      ...report,
+      phases: { observeMs: ms(t1 - t0), diffMs: ms(t2 - t1), applyMs: ms(performance.now() - t2) },
+    };
   }
 
   /**
@@ -189,22 +199,35 @@ export class KernelApplier {
     return this.applyWithModel(b.result(), decisions, model, ctx);
   }
 
-  /** Whether a monitor event is the echo of our own write (or none of our business). */
+  /**
+   * Whether a monitor event is the echo of our own write (or none of our business). Called for
+   * every monitor line (tens of thousands during a full pass): the judge context is built once per
+   * model and host-wide state, not per line.
+   */
   explains(e: MonitorEvent, desired: DesiredKernel): boolean {
     const model = this.model;
     if (!model || this.stale) return false;
-    const ctx = this.context(model, desired);
-    const watched = new Set<string>([
-      ...(this.opts.ownedDevices ?? []),
-      ...desired.links().map((l) => l.name),
-      ...desired.routingTables().map((t) => t.name),
-    ]);
-    return model.explains(e, {
-      proto: this.opts.routeProtocol,
-      wants: (kind, key) => desired.get(kind, key) !== undefined,
-      ownsAddress: ctx.ownsAddress,
-      watchesDevice: (name) => watched.has(name),
-    });
+    const j = this.judge;
+    if (j?.model !== model || j.desired !== desired || j.hostVersion !== desired.hostVersion) {
+      const ctx = this.context(model, desired);
+      const watched = new Set<string>([
+        ...(this.opts.ownedDevices ?? []),
+        ...desired.links().map((l) => l.name),
+        ...desired.routingTables().map((t) => t.name),
+      ]);
+      this.judge = {
+        model,
+        desired,
+        hostVersion: desired.hostVersion,
+        ctx: {
+          proto: this.opts.routeProtocol,
+          wants: (kind, key) => desired.get(kind, key) !== undefined,
+          ownsAddress: ctx.ownsAddress,
+          watchesDevice: (name) => watched.has(name),
+        },
+      };
+    }
+    return model.explains(e, (this.judge as { ctx: ModelJudgeContext }).ctx);
   }
 
   /** Stop the write session (host state stays). */

@@ -79,6 +79,8 @@ export interface ApplyReport {
   readonly problems: readonly string[];
   /** Child processes started to write (iproute2 batches, sysctl): 0 when there was nothing to do. */
   readonly processes: number;
+  /** Where a full pass spent its time (ms), for logs. */
+  readonly phases?: { readonly observeMs: number; readonly diffMs: number; readonly applyMs: number };
   /** The batch texts as sent, for logs and dry runs. */
   readonly batches: { readonly link: string; readonly ip: string; readonly ip6: string };
 }
