@@ -99,37 +99,38 @@ export interface StreamingRequest {
 
 export type SpawnStreaming = (req: StreamingRequest) => StreamingChild;
 
+/** Feed text chunks, get whole lines. */
+function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
+  let buf = "";
+  return (chunk) => {
+    buf += chunk;
+    let nl = buf.indexOf("\n");
+    while (nl >= 0) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf("\n");
+    }
+  };
+}
+
 /** Start a long-lived child with no timeout; `ip netns exec` execs in place, so the PID is the program's. */
 export const spawnStreaming: SpawnStreaming = (req) => {
   const argv = req.netns ? ["ip", "netns", "exec", req.netns, ...req.argv] : [...req.argv];
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("exec: empty argv");
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let buf = "";
   let err = "";
   let exited = false;
   child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk: string) => {
-    buf += chunk;
-    let nl = buf.indexOf("\n");
-    while (nl >= 0) {
-      req.onLine(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf("\n");
-    }
-  });
+  child.stdout.on(
+    "data",
+    lineSplitter((l) => req.onLine(l)),
+  );
   child.stderr.setEncoding("utf8");
-  let errBuf = "";
+  const errLines = lineSplitter((l) => req.onErrLine?.(l));
   child.stderr.on("data", (chunk: string) => {
     err = (err + chunk).slice(-2000);
-    if (!req.onErrLine) return;
-    errBuf += chunk;
-    let nl = errBuf.indexOf("\n");
-    while (nl >= 0) {
-      req.onErrLine(errBuf.slice(0, nl));
-      errBuf = errBuf.slice(nl + 1);
-      nl = errBuf.indexOf("\n");
-    }
+    if (req.onErrLine) errLines(chunk);
   });
   const finish = (code: number | null, signal: NodeJS.Signals | null) => {
     if (exited) return;

@@ -173,32 +173,32 @@ export class DesiredKernel {
   }
 
   private addEntry(e: PlanEntry, touched: TouchedKeys): void {
-    this.cached = undefined;
-    const t = this.tables;
-    for (const a of e.addresses) t.address.add(e.id, a, sinkOf(touched, "address"));
-    for (const r of e.rules) t.rule.add(e.id, r, sinkOf(touched, "rule"));
-    for (const r of e.routes) t.route.add(e.id, r, sinkOf(touched, "route"));
-    for (const n of e.neighbours) t.neighbour.add(e.id, n, sinkOf(touched, "neighbour"));
-    for (const p of e.ndpProxies) t["ndp-proxy"].add(e.id, p, sinkOf(touched, "ndp-proxy"));
+    this.objects(e.id, e, touched, "add");
   }
 
   private removeEntry(e: PlanEntry, touched: TouchedKeys): void {
+    this.objects(e.id, e, touched, "remove");
+  }
+
+  /** Add or remove every keyed object of one owner (an entry, or the host-wide objects). */
+  private objects(
+    owner: string,
+    o: Partial<Pick<PlanEntry, "addresses" | "rules" | "routes" | "neighbours" | "ndpProxies">>,
+    touched: TouchedKeys,
+    op: "add" | "remove",
+  ): void {
     this.cached = undefined;
     const t = this.tables;
-    for (const a of e.addresses) t.address.remove(e.id, a, sinkOf(touched, "address"));
-    for (const r of e.rules) t.rule.remove(e.id, r, sinkOf(touched, "rule"));
-    for (const r of e.routes) t.route.remove(e.id, r, sinkOf(touched, "route"));
-    for (const n of e.neighbours) t.neighbour.remove(e.id, n, sinkOf(touched, "neighbour"));
-    for (const p of e.ndpProxies) t["ndp-proxy"].remove(e.id, p, sinkOf(touched, "ndp-proxy"));
+    for (const a of o.addresses ?? []) t.address[op](owner, a, sinkOf(touched, "address"));
+    for (const r of o.rules ?? []) t.rule[op](owner, r, sinkOf(touched, "rule"));
+    for (const r of o.routes ?? []) t.route[op](owner, r, sinkOf(touched, "route"));
+    for (const n of o.neighbours ?? []) t.neighbour[op](owner, n, sinkOf(touched, "neighbour"));
+    for (const p of o.ndpProxies ?? []) t["ndp-proxy"][op](owner, p, sinkOf(touched, "ndp-proxy"));
   }
 
   private setHost(state: HostObjects, touched: TouchedKeys): void {
-    this.cached = undefined;
     this.hostVersion++;
-    const t = this.tables;
-    for (const a of this.host.addresses) t.address.remove(HOST, a, sinkOf(touched, "address"));
-    for (const r of this.host.routes) t.route.remove(HOST, r, sinkOf(touched, "route"));
-    for (const r of this.host.rules) t.rule.remove(HOST, r, sinkOf(touched, "rule"));
+    this.objects(HOST, this.host, touched, "remove");
     this.host = {
       links: state.links,
       sysctls: state.sysctls,
@@ -207,9 +207,7 @@ export class DesiredKernel {
       routes: uniqueSorted(state.routes, keyRoute),
       rules: uniqueSorted(state.rules, keyRule),
     };
-    for (const a of this.host.addresses) t.address.add(HOST, a, sinkOf(touched, "address"));
-    for (const r of this.host.routes) t.route.add(HOST, r, sinkOf(touched, "route"));
-    for (const r of this.host.rules) t.rule.add(HOST, r, sinkOf(touched, "rule"));
+    this.objects(HOST, this.host, touched, "add");
   }
 }
 
