@@ -72,11 +72,6 @@ export class ReconcileLoop {
     this.periodic.unref();
   }
 
-  /** Targets waiting for a retry (status). */
-  retrying(): Target[] {
-    return [...this.retries.entries()].filter(([, r]) => r.timer !== undefined).map(([t]) => t);
-  }
-
   /** Resolves when no pass is running or pending (tests, `sync --once`). */
   idle(): Promise<void> {
     if (!this.running && !this.scheduled && this.pendingTargets.size === 0) return Promise.resolve();

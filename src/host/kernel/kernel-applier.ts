@@ -95,16 +95,6 @@ export class KernelApplier {
     };
   }
 
-  /** Processes the write session has started (a steady state starts none). */
-  get writerProcesses(): number {
-    return this.writer?.processesStarted ?? 0;
-  }
-
-  /** Objects per kind in the model (undefined before the first full pass). */
-  modelCounts(): Record<string, number> | undefined {
-    return this.model?.counts();
-  }
-
   /** Read the kernel. With `desired`, the sysctls it names are read too. */
   async observe(desired?: KernelState): Promise<ObservedKernel> {
     const sysctlPaths = new Map<string, string>();

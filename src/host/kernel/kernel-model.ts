@@ -48,17 +48,6 @@ export class KernelModel {
     else m.set(key, [...items]);
   }
 
-  /** Number of objects per kind (status, tests). */
-  counts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [k, m] of this.objects) {
-      let n = 0;
-      for (const l of m.values()) n += l.length;
-      out[k] = n;
-    }
-    return out;
-  }
-
   /**
    * Whether a monitor event is explained by this model — the echo of the agent's own write, or a
    * change to something the agent neither owns nor wants. False means someone changed what the
