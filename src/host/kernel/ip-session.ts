@@ -28,6 +28,9 @@ export const SESSION_MARKER = "ovnbgp-batch-marker";
 
 const FAILED = /^Command failed -:(\d+)\s*$/;
 
+/** A batch that has not finished by then is given up: the process is killed, its lines are "unknown". */
+export const BATCH_TIMEOUT_MS = 60_000;
+
 interface Pending {
   readonly lines: readonly string[];
   resolve(r: BatchResult): void;
@@ -58,6 +61,7 @@ class BatchChannel {
         doneUpTo: number;
         markers: Map<number, number>;
         child: ChildProcessWithoutNullStreams;
+        timer: NodeJS.Timeout;
       }
     | undefined;
 
@@ -164,6 +168,8 @@ class BatchChannel {
       doneUpTo: from,
       markers,
       child,
+      // A wedged ip (it never answers) must not stall every later pass: kill it; onExit reports.
+      timer: setTimeout(() => child.kill("SIGKILL"), BATCH_TIMEOUT_MS),
     };
     this.hold(true);
     child.stdin.write(`${out.join("\n")}\n`);
@@ -204,6 +210,7 @@ class BatchChannel {
   private finish(): void {
     const cur = this.cur;
     if (!cur) return;
+    clearTimeout(cur.timer);
     this.cur = undefined;
     this.busy = false;
     cur.pending.resolve({ lineErrors: cur.lineErrors, unknown: cur.unknown, processes: 0 });
@@ -214,6 +221,7 @@ class BatchChannel {
     if (this.child === child) this.child = undefined;
     const cur = this.cur;
     if (!cur || cur.child !== child) return;
+    clearTimeout(cur.timer);
     this.cur = undefined;
     // Flush what stderr still held (the reason of the exit).
     if (this.stderrBuf.trim() !== "") this.errText.push(this.stderrBuf.trim());
