@@ -10,7 +10,8 @@
  *
  * Both run the same per-key decisions (keyed-kind.ts), so they cannot disagree. The model is updated
  * before a write (so the write's own monitor echo already agrees with it, see `explains`); a line
- * that fails puts its key back and makes the next call a full pass.
+ * the kernel refuses puts its key back (the target's retry, a full pass, tries again); a batch whose
+ * outcome is unknown makes the next call a full pass.
  *
  * Ownership mark: `routeProtocol` (config `route_protocol`) on every route, rule, permanent neighbour
  * and NDP proxy entry the agent makes. A fixed number is what lets prune remove exactly the agent's
@@ -62,6 +63,9 @@ export interface KernelApplierOptions {
    */
   readonly writer?: IpWriter;
 }
+
+/** Failures after which what the kernel holds is not known (see applyWithModel). */
+const UNKNOWN_OUTCOME = /outcome unknown|could not run ip/;
 
 /** The delta path's answer when it cannot run: no model yet, or the model is not trusted. */
 export const NEEDS_FULL_PASS = "needs-full-pass" as const;
@@ -260,12 +264,17 @@ export class KernelApplier {
       model.set(d.kind.kind as KeyedKindName, d.key, d.kind.after(d.want, d.have, kctx));
     const report = await this.apply(ops);
     const failed = new Set<KernelOp>();
-    for (const [i, op] of ops.ops.entries()) if (report.items[i]?.ok === false) failed.add(op);
-    if (failed.size > 0) {
-      this.stale = true;
-      for (const d of withOps)
-        if (d.ops.some((op) => failed.has(op))) model.set(d.kind.kind as KeyedKindName, d.key, d.have);
+    for (const [i, op] of ops.ops.entries()) {
+      const item = report.items[i];
+      if (item?.ok !== false) continue;
+      failed.add(op);
+      // A line the kernel refused changed nothing: its key goes back to what was there, and the
+      // model stays trusted (one conflicting object must not turn every later change into a full
+      // pass). A line whose outcome is unknown (ip stopped mid-batch) leaves the model untrusted.
+      if (UNKNOWN_OUTCOME.test(item.error ?? "")) this.stale = true;
     }
+    for (const d of withOps)
+      if (d.ops.some((op) => failed.has(op))) model.set(d.kind.kind as KeyedKindName, d.key, d.have);
     return report;
   }
 }
