@@ -31,6 +31,9 @@ export interface AgentConfig {
    * family; the table's host and subnet routes then steer exactly the exposed prefixes.
    */
   readonly ip_rule_layout: "per-ip" | "per-bridge";
+  /** Tenant subnets wider than these prefix lengths are refused (a hostile /0 would steer the host). */
+  readonly min_exposed_prefix_ipv4: number;
+  readonly min_exposed_prefix_ipv6: number;
   /** Route protocol number that marks the agent's routes (and rules, neighbours) as its own. */
   readonly route_protocol: number;
   /** First routing table id for provider bridges; bridge i (0-based, in mapping order) gets base + i. */

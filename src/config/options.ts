@@ -159,6 +159,8 @@ export const configSchema = z.object({
   // Below 32766 (main) so our rules are consulted before the main table; the seed shows 32000.
   ip_rule_priority: intIn(1, 32765),
   ip_rule_layout: z.preprocess(toStr, z.enum(["per-ip", "per-bridge"])),
+  min_exposed_prefix_ipv4: intIn(0, 32),
+  min_exposed_prefix_ipv6: intIn(0, 128),
   route_protocol: intIn(0, 255).refine((n) => reservedRouteProtocol(n) === undefined),
   bridge_table_base: intIn(1, U32_MAX - MAX_PROVIDER_BRIDGES),
   // iproute2 only reads `*.conf` from rt_tables.d.
@@ -203,6 +205,8 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   announce_via: "one of vrf, table",
   ovsdb_connection: "an OVSDB remote: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT",
   ip_rule_priority: "an integer 1..32765 (rules must come before the main table's 32766)",
+  min_exposed_prefix_ipv4: "an IPv4 prefix length 0..32 (tenant subnets wider than this are refused)",
+  min_exposed_prefix_ipv6: "an IPv6 prefix length 0..128 (tenant subnets wider than this are refused)",
   ip_rule_layout:
     "one of per-ip (a rule per exposed IP or subnet, as the seed shows), per-bridge (one rule per bridge table and family)",
   route_protocol: "an integer 0..255 that is not reserved by the kernel (0-4) nor used by FRR (186-198)",
@@ -240,6 +244,11 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   // The seed's layout. per-bridge keeps the rule list at one rule per bridge table and family, so
   // forwarding cost does not grow with the number of exposed IPs (docs/BENCHMARKS.md).
   ip_rule_layout: "per-ip",
+  // A router port's network decides what the host steers into br-ex: a /0 (or any very wide
+  // prefix) would take the host's own traffic, BGP sessions included. Neutron tenant subnets are
+  // /16../30 (IPv4) and /64 (IPv6); wider is refused and reported.
+  min_exposed_prefix_ipv4: 16,
+  min_exposed_prefix_ipv6: 48,
   // 179 (BGP's TCP port, easy to recognise in `ip route show proto 179`) is outside the kernel's 0-4 and
   // FRR's 186-198 and is not registered in iproute2's rt_protos; `ip -d route` then shows which routes,
   // rules and neighbours are ours, and pruning touches nothing else.

@@ -279,15 +279,28 @@ export class Rules {
       const mac = macOf(l);
       if (!mac.ok) return { subnets: [], problem: mac.error };
       const subnets: TenantSubnet[] = [];
+      const refused: string[] = [];
       for (const net of mac.value.ips) {
         if (unexposableReason(net) !== undefined || !this.familyAllowed(net)) continue;
+        const floor =
+          net.family === 4 ? this.config.min_exposed_prefix_ipv4 : this.config.min_exposed_prefix_ipv6;
+        if (net.prefix < floor) {
+          refused.push(
+            `tenant subnet ${net.network} is wider than /${floor} (min_exposed_prefix_ipv${net.family}): not exposed, it would steer the host's own traffic`,
+          );
+          continue;
+        }
         if (!this.scopeAllowed(peer, net.family)) continue;
         if (gw.nets.some((n) => n.ip === net.ip)) continue;
         const via = gw.nets.find((n) => n.family === net.family);
         if (!via) continue;
         subnets.push({ cidr: net.network, net, via: via.ip, gateway: gw, routerPort: l.logicalPort });
       }
-      return { subnets, tenantDatapath: peer.datapath };
+      return {
+        subnets,
+        tenantDatapath: peer.datapath,
+        ...(refused.length ? { problem: refused.join("; ") } : {}),
+      };
     });
   }
 

@@ -55,6 +55,8 @@ describe("defaults", () => {
       ovsdb_connection: "unix:/var/run/openvswitch/db.sock",
       ip_rule_priority: 32000,
       ip_rule_layout: "per-ip",
+      min_exposed_prefix_ipv4: 16,
+      min_exposed_prefix_ipv6: 48,
       route_protocol: 179,
       bridge_table_base: 200,
       rt_tables_dropin: "/etc/iproute2/rt_tables.d/ovn-bgp.conf",

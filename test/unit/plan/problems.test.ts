@@ -104,6 +104,27 @@ describe("problems", () => {
     assert.equal(state.problems[0]?.object, S.crlrp.port);
   });
 
+  it("a router port network wider than the floor (a hostile /0) is refused and named; the rest stays", () => {
+    const t = seedSouthbound();
+    patchRow(t, "Port_Binding", S.tenantLrp.uuid, {
+      mac: [`${S.tenantLrp.mac} 10.0.0.65/0 10.1.0.1/24 2001:db8:9::1/16`],
+    });
+    const state = planFromScratch(testConfig(), seedFacts(GW), t);
+    const rules = flattenPlan(state).rules.map((r) => r.to);
+    const routes = flattenPlan(state).routes.map((r) => r.dst);
+    assert.ok(!rules.includes("0.0.0.0/0"), `no rule steers everything: ${rules.join(", ")}`);
+    assert.ok(!routes.includes("0.0.0.0/0"), "no route for the whole IPv4 space");
+    assert.ok(!rules.includes("2001::/16"), "the /16 IPv6 network is wider than the /48 floor");
+    assert.ok(rules.includes("10.1.0.0/24"), "the same port's valid subnet is still exposed");
+    assert.ok(rules.includes(`${S.crlrp.ip4}/32`), "the gateway stays exposed");
+    const p = state.problems.find((x) => x.object === S.tenantLrp.port);
+    assert.match(p?.message ?? "", /0\.0\.0\.0\/0 is wider than \/16 \(min_exposed_prefix_ipv4\)/);
+    assert.match(p?.message ?? "", /2001::\/16 is wider than \/48/);
+    // The floor is configurable: 0 lets the operator expose anything (their explicit choice).
+    const open = planFromScratch(testConfig({ min_exposed_prefix_ipv4: 0 }), seedFacts(GW), t);
+    assert.ok(flattenPlan(open).rules.some((r) => r.to === "0.0.0.0/0"));
+  });
+
   it("cr-lrp on a network not mapped here is reported", () => {
     const state = planFromScratch(
       testConfig(),
