@@ -33,13 +33,6 @@ export type HostObjects = Pick<
 >;
 
 export type KeyedKindName = "address" | "rule" | "route" | "neighbour" | "ndp-proxy";
-export const KEYED_KIND_NAMES: readonly KeyedKindName[] = [
-  "address",
-  "route",
-  "neighbour",
-  "ndp-proxy",
-  "rule",
-];
 
 /** Keys whose desired object may have changed, by kind. */
 export type TouchedKeys = Map<KeyedKindName, Set<string>>;

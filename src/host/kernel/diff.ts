@@ -101,6 +101,8 @@ export interface Decision {
   readonly key: string;
   readonly want: unknown;
   readonly have: readonly unknown[];
+  /** The context it was decided in (what `after` needs to say what the key then holds). */
+  readonly ctx: KindContext;
   readonly ops: KernelOp[];
 }
 
@@ -171,7 +173,7 @@ export function decideKey<D, O>(
   decisions: Decision[] | undefined,
 ): void {
   if (decisions) {
-    b.current = { kind, key, want, have, ops: [] };
+    b.current = { kind, key, want, have, ctx, ops: [] };
     decisions.push(b.current);
   }
   kind.decide(want, have, ctx, b);

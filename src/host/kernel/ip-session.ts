@@ -45,7 +45,6 @@ class BatchChannel {
   private errText: string[] = [];
   private queue: Array<{ pending: Pending; from: number }> = [];
   private busy = false;
-  started = 0;
   /** Current batch state. */
   private cur:
     | {
@@ -100,7 +99,6 @@ class BatchChannel {
     if (this.child && this.child.exitCode === null) return this.child;
     const [cmd, ...args] = this.argv;
     const child = spawn(cmd as string, args, { stdio: ["pipe", "pipe", "pipe"] });
-    this.started++;
     this.onSpawn();
     this.child = child;
     this.written = 0;

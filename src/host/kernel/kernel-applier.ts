@@ -190,7 +190,7 @@ export class KernelApplier {
         decideKey(kind, key, want, model.get(kind.kind as KeyedKindName, key), ctx, b, decisions);
       }
     }
-    return this.applyWithModel(b.result(), decisions, model, ctx);
+    return this.applyWithModel(b.result(), decisions, model);
   }
 
   /**
@@ -252,16 +252,10 @@ export class KernelApplier {
     ops: KernelOps,
     decisions: readonly Decision[],
     model: KernelModel,
-    ctx?: KindContext,
   ): Promise<ApplyReport> {
     const withOps = decisions.filter((d) => d.ops.length > 0);
-    const kctx = ctx ?? {
-      proto: this.opts.routeProtocol,
-      present: () => true, // the full diff already blocked what lacks its device
-      ownsAddress: () => true,
-    };
     for (const d of withOps)
-      model.set(d.kind.kind as KeyedKindName, d.key, d.kind.after(d.want, d.have, kctx));
+      model.set(d.kind.kind as KeyedKindName, d.key, d.kind.after(d.want, d.have, d.ctx));
     const report = await this.apply(ops);
     const failed = new Set<KernelOp>();
     for (const [i, op] of ops.ops.entries()) {
