@@ -3,8 +3,10 @@
  * (`bgp_vrf`) and the dummy `bgp_nic` enslaved to it. A device named in the plan is ours; on
  * creation it also gets the alias `ovn-bgp` (the kernel ignores an alias given to `link add`, so a
  * separate `link set` line sets it), which is how prune recognises devices that a previous plan
- * created and the current one no longer wants. A device of the wanted name but another kind is
- * never deleted or changed: it is reported.
+ * created and the current one no longer wants. A device of the wanted name and kind that the
+ * operator made is adopted: brought up (a dummy also enslaved to the VRF) and used, but never
+ * recreated or deleted. A device of the wanted name but another kind, or the operator's with another
+ * VLAN id or VRF table, is never deleted or changed: it is reported.
  */
 import type { LinkSpec } from "../../plan/desired-state.ts";
 import { isRecord, num, str } from "./ip-batch.ts";
@@ -89,13 +91,20 @@ export function judgeLink(want: LinkSpec, have: ObservedLink | undefined): LinkV
       why: `device ${want.name} exists as ${have.kind ?? "a plain device"}, not ${want.kind}; left untouched`,
     };
   }
-  if (want.kind === "vlan" && (have.parent !== want.parent || have.vlanId !== want.vlanId))
-    return {
-      action: "recreate",
-      why: `VLAN ${have.parent ?? "?"}.${have.vlanId ?? "?"} instead of ${want.parent}.${want.vlanId}`,
-    };
-  if (want.kind === "vrf" && have.vrfTable !== want.table)
-    return { action: "recreate", why: `VRF table ${have.vrfTable ?? "?"} instead of ${want.table}` };
+  // An immutable attribute differs: a device we made is recreated; the operator's is never touched.
+  const differs =
+    want.kind === "vlan" && (have.parent !== want.parent || have.vlanId !== want.vlanId)
+      ? `VLAN ${have.parent ?? "?"}.${have.vlanId ?? "?"} instead of ${want.parent}.${want.vlanId}`
+      : want.kind === "vrf" && have.vrfTable !== want.table
+        ? `VRF table ${have.vrfTable ?? "?"} instead of ${want.table}`
+        : undefined;
+  if (differs !== undefined)
+    return have.alias === OWNER_ALIAS
+      ? { action: "recreate", why: differs }
+      : {
+          action: "conflict",
+          why: `device ${want.name} has ${differs} and was not created by ovn-bgp (no alias ${OWNER_ALIAS}); left untouched`,
+        };
   if (want.kind === "dummy" && (have.master ?? "") !== (want.master ?? "")) return { action: "fix" };
   if (!have.up) return { action: "fix" };
   return { action: "none" };

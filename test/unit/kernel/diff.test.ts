@@ -261,7 +261,7 @@ describe("kernel diff", () => {
     ]);
   });
 
-  it("devices: conflict on another kind, recreate ours on an immutable change, one message when unsupported", () => {
+  it("devices: conflict on another kind, recreate ours (never theirs) on an immutable change, one message when unsupported", () => {
     const d = seedState({ layout: "vrf" });
     const after = observedAfter(d);
     const wrongKind = {
@@ -282,6 +282,17 @@ describe("kernel diff", () => {
       "link add name bgp-vrf type vrf table 10",
       `link set dev bgp-vrf alias ${OWNER_ALIAS} up`,
     ]);
+    // The operator's VRF (no alias) with another table is adopted by name only: reported, never recreated.
+    const theirs = {
+      ...after,
+      links: after.links.map((l) => (l.name === "bgp-vrf" ? { ...l, vrfTable: 11, alias: undefined } : l)),
+    };
+    const t = diffKernel(d, theirs, OPTS);
+    assert.deepEqual(lines(t, "link"), []);
+    assert.match(
+      t.blocked.find((b) => b.key === "bgp-vrf")?.error ?? "",
+      /VRF table 11 .*not created by ovn-bgp/,
+    );
     const unsupported = { ...emptyObserved(), unsupportedLinkKinds: new Set(["vrf", "dummy"]) };
     const u = diffKernel(d, unsupported, OPTS);
     assert.equal(u.problems.length, 1);
