@@ -17,6 +17,10 @@ const UPSTREAM_DEFAULT_UNIMPLEMENTED = new Set([
   "evpn_nic",
   "evpn_udp_dstport",
   "clear_vrf_routes_on_startup",
+  // Upstream deletes the per-network EVPN VRFs with it. This agent's one VRF (bgp_vrf) is never
+  // removed on stop or disconnect (announcements survive a restart); it goes only when no longer
+  // configured (announce_via = table, or another bgp_vrf), and only if the agent created it.
+  "delete_vrf_on_disconnect",
   // NB-driver options, which upstream also reads from [DEFAULT] (deprecated_group).
   "ovn_nb_connection",
   "ovn_nb_private_key",

@@ -62,6 +62,8 @@ export interface KernelApplierOptions {
    * agent), else one process per batch through `exec` (tests that inject failures).
    */
   readonly writer?: IpWriter;
+  /** Pause between creating a VRF/dummy and adding its addresses (apply.ts DEVICE_SETTLE_MS). */
+  readonly deviceSettleMs?: number;
 }
 
 /** Failures after which what the kernel holds is not known (see applyWithModel). */
@@ -134,6 +136,7 @@ export class KernelApplier {
       sysctl: this.sysctl,
       ...(this.opts.netns ? { netns: this.opts.netns } : {}),
       ...(this.writer ? { writer: this.writer } : {}),
+      ...(this.opts.deviceSettleMs !== undefined ? { deviceSettleMs: this.opts.deviceSettleMs } : {}),
     });
     for (const k of out.unsupportedLinkKinds) this.unsupportedLinkKinds.add(k);
     return out.report;

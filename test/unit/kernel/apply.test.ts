@@ -156,6 +156,44 @@ describe("kernel apply", () => {
     );
   });
 
+  it("after creating a VRF or dummy the address lines wait (zebra drops addresses that follow too closely)", async () => {
+    const at: number[] = [];
+    const { exec: inner } = fakeIp();
+    const exec: Exec = async (req) => {
+      at.push(performance.now());
+      return inner(req);
+    };
+    const dummy = (verb: KernelOp["op"]): KernelOp => ({
+      ...op(
+        "link",
+        "bgp-nic",
+        verb,
+        [verb === "del" ? "link del dev bgp-nic" : "link add name bgp-nic type dummy"],
+        "link",
+      ),
+      ...(verb === "del" ? {} : { linkKind: "dummy" }),
+    });
+    const address = op("address", "bgp-nic|172.24.4.92/32", "add", [
+      "address replace 172.24.4.92/32 dev bgp-nic",
+    ]);
+    const plan = (verb: KernelOp["op"]): KernelOps => ({
+      ops: [dummy(verb), address],
+      blocked: [],
+      problems: [],
+    });
+    await applyKernelOps(plan("add"), { exec, sysctl: noSysctl, deviceSettleMs: 300 });
+    assert.equal(at.length, 2);
+    assert.ok(
+      (at[1] ?? 0) - (at[0] ?? 0) >= 290,
+      `the address batch waited ${(at[1] ?? 0) - (at[0] ?? 0)} ms`,
+    );
+    // A deletion settles nothing: no pause (a long one would show).
+    at.length = 0;
+    const started = performance.now();
+    await applyKernelOps(plan("del"), { exec, sysctl: noSysctl, deviceSettleMs: 60_000 });
+    assert.ok(performance.now() - started < 30_000);
+  });
+
   it("an abort on a line that should not abort leaves every later line unknown (failed, never 'gone')", async () => {
     const plan: KernelOps = {
       ops: [
