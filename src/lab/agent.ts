@@ -1,13 +1,14 @@
 /**
- * The agent on every lab host: an upstream-style INI config per host (upstream option names, the
- * `table` layout because this kernel has no VRF), started inside the host's namespace with its PID
- * recorded. While `ovn-bgp agent` is still a placeholder (exit 3, "not implemented"), `up` falls back
+ * The agent on every lab host: an upstream-style INI config per host (upstream option names; the
+ * seed's `vrf` announce layout where the kernel has VRF and dummy devices, else `table`), started
+ * inside the host's namespace with its PID recorded. While `ovn-bgp agent` is still a placeholder (exit 3, "not implemented"), `up` falls back
  * to the manual exposure and says so.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { run } from "../host/exec.ts";
 import type { LabNames } from "./names.ts";
 import { centralPaths, hostDbSock, hostEnv } from "./ovn.ts";
 import { alive, spawnBackground, stopPids } from "./proc.ts";
@@ -36,8 +37,15 @@ export const agentConfigPath = (names: LabNames, host: string) => join(names.dir
 export const agentLogPath = (names: LabNames, host: string) => join(names.dir(host), "ovn-bgp-agent.log");
 
 export type RuleLayout = "per-ip" | "per-bridge";
+/** `announce_via`: the seed's dummy in a VRF, or host routes in a table FRR imports. */
+export type AnnounceLayout = "vrf" | "table";
 
-export function renderAgentConfig(names: LabNames, host: string, ruleLayout: RuleLayout = "per-ip"): string {
+export function renderAgentConfig(
+  names: LabNames,
+  host: string,
+  ruleLayout: RuleLayout = "per-ip",
+  announce: AnnounceLayout = "table",
+): string {
   const n = fabricNode(host);
   return [
     "# Written by `ovn-bgp lab up`; upstream ovn-bgp-agent option names.",
@@ -45,7 +53,8 @@ export function renderAgentConfig(names: LabNames, host: string, ruleLayout: Rul
     `bgp_AS = ${n.asn}`,
     `bgp_router_id = ${n.lo4}`,
     "expose_tenant_networks = True",
-    "announce_via = table",
+    `announce_via = ${announce}`,
+    // The table layout's announce table, or the VRF's table (bgp_nic/bgp_vrf keep upstream's names).
     `bgp_vrf_table_id = ${ANNOUNCE_TABLE}`,
     `bridge_table_base = ${BREX_TABLE}`,
     `ip_rule_priority = ${RULE_PRIORITY}`,
@@ -81,6 +90,7 @@ export async function startAgents(
   names: LabNames,
   rec: StateRecorder,
   ruleLayout: RuleLayout = "per-ip",
+  announce: AnnounceLayout = "table",
   settleMs = 3000,
 ): Promise<AgentStart> {
   const cmd = agentCommand();
@@ -93,7 +103,7 @@ export async function startAgents(
   const pids: Record<string, number> = {};
   const exits = new Map<string, number | null>();
   for (const host of HOSTS) {
-    writeFileSync(agentConfigPath(names, host), renderAgentConfig(names, host, ruleLayout));
+    writeFileSync(agentConfigPath(names, host), renderAgentConfig(names, host, ruleLayout, announce));
     const pid = spawnBackground(rec, {
       name: `${host}/ovn-bgp-agent`,
       argv: [...cmd, "agent", "--config-file", agentConfigPath(names, host)],
@@ -123,14 +133,36 @@ export async function startAgents(
   };
 }
 
-/** The rule layout the lab's agents were started with (read back from a host's config). */
-export function labRuleLayout(names: LabNames, host: string): RuleLayout {
+/** A setting the lab's agents were started with, read back from a host's config. */
+function configured<T extends string>(
+  names: LabNames,
+  host: string,
+  option: string,
+  values: readonly T[],
+  dflt: T,
+): T {
   try {
-    const m = /^ip_rule_layout = (per-ip|per-bridge)$/m.exec(
-      readFileSync(agentConfigPath(names, host), "utf8"),
-    );
-    return (m?.[1] as RuleLayout | undefined) ?? "per-ip";
+    const text = readFileSync(agentConfigPath(names, host), "utf8");
+    const m = new RegExp(`^${option} = (\\S+)$`, "m").exec(text);
+    return values.find((v) => v === m?.[1]) ?? dflt;
   } catch {
-    return "per-ip";
+    return dflt;
   }
+}
+
+export const labRuleLayout = (names: LabNames, host: string): RuleLayout =>
+  configured(names, host, "ip_rule_layout", ["per-ip", "per-bridge"], "per-ip");
+
+export const labAnnounceLayout = (names: LabNames, host: string): AnnounceLayout =>
+  configured(names, host, "announce_via", ["vrf", "table"], "table");
+
+/** Whether this kernel can create VRF and dummy devices (tried in the given namespace, then removed). */
+export async function kernelHasVrf(netns: string): Promise<boolean> {
+  const probe = "obvrfprobe";
+  for (const kind of [["vrf", "table", "4000000"], ["dummy"]]) {
+    const res = await run({ argv: ["ip", "-n", netns, "link", "add", probe, "type", ...kind] });
+    if (res.code !== 0) return false;
+    await run({ argv: ["ip", "-n", netns, "link", "del", probe] });
+  }
+  return true;
 }

@@ -5,10 +5,10 @@
  * the seed's routes. Everything it creates is recorded in the state file as it goes.
  */
 import { existsSync } from "node:fs";
-import { type RuleLayout, startAgents } from "./agent.ts";
+import { type AnnounceLayout, kernelHasVrf, type RuleLayout, startAgents } from "./agent.ts";
 import { applyManualFrr, startFrr } from "./frr.ts";
 import { applyManualExposure, BASELINE, prepareBridge } from "./manual-exposure.ts";
-import { type LabNames, LabUsageError } from "./names.ts";
+import { CENTRAL, type LabNames, LabUsageError } from "./names.ts";
 import { startAllChassis, startCentral } from "./ovn.ts";
 import { spineRoute } from "./probes.ts";
 import { alive, poll } from "./proc.ts";
@@ -25,6 +25,11 @@ export interface UpOptions {
   readonly manual?: boolean;
   /** The agents' `ip_rule_layout` (default per-ip, the seed's; also OVN_BGP_LAB_RULE_LAYOUT). */
   readonly ruleLayout?: RuleLayout;
+  /**
+   * The agents' `announce_via` (also OVN_BGP_LAB_LAYOUT); default: the seed's `vrf` where the kernel
+   * can create VRF and dummy devices, else `table`.
+   */
+  readonly announceVia?: AnnounceLayout;
   /** How long to wait for the spine to learn the seed's routes. */
   readonly routesTimeoutMs?: number;
 }
@@ -107,8 +112,17 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
     } else {
       const envLayout = process.env.OVN_BGP_LAB_RULE_LAYOUT;
       const layout: RuleLayout = opts.ruleLayout ?? (envLayout === "per-bridge" ? "per-bridge" : "per-ip");
-      const res = await step(`ovn-bgp agent on 3 hosts (ip_rule_layout ${layout})`, () =>
-        startAgents(names, rec, layout),
+      const envAnnounce = process.env.OVN_BGP_LAB_LAYOUT;
+      const announce: AnnounceLayout =
+        opts.announceVia ??
+        (envAnnounce === "vrf" || envAnnounce === "table"
+          ? envAnnounce
+          : (await kernelHasVrf(names.ns(CENTRAL)))
+            ? "vrf"
+            : "table");
+      const res = await step(
+        `ovn-bgp agent on 3 hosts (announce_via ${announce}, ip_rule_layout ${layout})`,
+        () => startAgents(names, rec, layout, announce),
       );
       if (res.ok) mode = "agent";
       else if (res.notImplemented) {

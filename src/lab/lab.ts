@@ -3,7 +3,7 @@
  * the CLI (`ovn-bgp lab …`) and the script entry call. Exit codes: 0 success, 1 a check failed or the
  * lab could not be built, 2 usage (bad instance name, lab already up, not root).
  */
-import type { RuleLayout } from "./agent.ts";
+import type { AnnounceLayout, RuleLayout } from "./agent.ts";
 import { type Say, up } from "./build.ts";
 import { check } from "./check.ts";
 import { DEFAULT_INSTANCE, LabUsageError, labNames } from "./names.ts";
@@ -19,6 +19,7 @@ export interface LabCommandOptions {
   readonly instance?: string;
   readonly manual?: boolean;
   readonly ruleLayout?: RuleLayout;
+  readonly announceVia?: AnnounceLayout;
 }
 
 export async function runLabCommand(command: string, opts: LabCommandOptions, say: Say): Promise<number> {
@@ -29,6 +30,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
         const res = await up(names, say, {
           ...(opts.manual ? { manual: true } : {}),
           ...(opts.ruleLayout ? { ruleLayout: opts.ruleLayout } : {}),
+          ...(opts.announceVia ? { announceVia: opts.announceVia } : {}),
         });
         for (const l of upSummary(names, res.mode, res.state.modeNote)) say(l);
         say(`up took ${res.seconds.toFixed(1)} s`);
@@ -54,7 +56,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
       }
       default:
         say(
-          "usage: lab up [--manual] [--rule-layout per-ip|per-bridge] | check | status | down   [--instance NAME]",
+          "usage: lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] | check | status | down   [--instance NAME]",
         );
         return 2;
     }

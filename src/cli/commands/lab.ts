@@ -1,5 +1,5 @@
 /**
- * `ovn-bgp lab up [--manual] [--rule-layout per-ip|per-bridge] | check | status | down [--instance NAME]`: the seed's lab on this
+ * `ovn-bgp lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] | check | status | down [--instance NAME]`: the seed's lab on this
  * machine (see src/lab/lab.ts). Operands and options arrive in `opts.args` (pass-through command).
  */
 import { runLabCommand } from "../../lab/lab.ts";
@@ -12,18 +12,26 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
   let manual = false;
   let instance: string | undefined;
   let ruleLayout: "per-ip" | "per-bridge" | undefined;
+  let announceVia: "vrf" | "table" | undefined;
   while (args.length > 0) {
     const a = args.shift() as string;
     if (a === "--manual") manual = true;
     else if (a === "--rule-layout" && (args[0] === "per-ip" || args[0] === "per-bridge"))
       ruleLayout = args.shift() as "per-ip" | "per-bridge";
+    else if (a === "--layout" && (args[0] === "vrf" || args[0] === "table"))
+      announceVia = args.shift() as "vrf" | "table";
     else if (a === "--instance" && args.length > 0) instance = args.shift();
     else if (a.startsWith("--instance=")) instance = a.slice("--instance=".length);
     else throw new CliError(`lab: unknown argument ${JSON.stringify(a)}`, EXIT.USAGE);
   }
   return runLabCommand(
     command,
-    { manual, ...(instance ? { instance } : {}), ...(ruleLayout ? { ruleLayout } : {}) },
+    {
+      manual,
+      ...(instance ? { instance } : {}),
+      ...(ruleLayout ? { ruleLayout } : {}),
+      ...(announceVia ? { announceVia } : {}),
+    },
     (line) => ctx.stdout.write(`${line}\n`),
   );
 }
