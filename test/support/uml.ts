@@ -105,8 +105,10 @@ done
 mkdir -p /run/openvswitch /run/ovn /run/frr /run/netns
 chown frr:frr /run/frr 2>/dev/null
 mkdir -p ${shQuote(dir)} && mount -t hostfs none ${shQuote(dir)} -o ${shQuote(dir)} || say "cannot mount the results directory"
+# A checkout under one of the guest's own directories (/tmp, /run, …) is mounted back from the host.
+[ -d ${shQuote(join(REPO, "test"))} ] || { mkdir -p ${shQuote(REPO)} && mount -t hostfs none ${shQuote(REPO)} -o ${shQuote(REPO)}; }
 ip link set lo up
-cd ${shQuote(REPO)}
+cd ${shQuote(REPO)} || { say "cannot enter the checkout ${REPO}"; halt -f; }
 say "running ${opts.files.length} file(s) on $(uname -sr)"
 node --import tsx --test --test-concurrency=1 --test-timeout=${testTimeout} \\
   --test-reporter=spec --test-reporter-destination=stdout \\
