@@ -91,11 +91,11 @@ export function vlanDevice(bridge: string, tag: number): { dev?: string; error?:
 export type HostWide = Omit<DesiredState, "chassis" | "entries">;
 
 function proxySysctls(dev: string): SysctlSpec[] {
-  // sysctl(8) convention: a "." inside the device name is written "/" (br-ex.100 → br-ex/100).
-  const d = dev.replaceAll(".", "/");
+  // Dotted, with the device name whole (br-ex.100): the applier takes everything between the
+  // fourth component and the leaf as the device (validate.ts sysctlPath).
   return [
-    { key: `net.ipv4.conf.${d}.proxy_arp`, value: "1" },
-    { key: `net.ipv6.conf.${d}.proxy_ndp`, value: "1" },
+    { key: `net.ipv4.conf.${dev}.proxy_arp`, value: "1" },
+    { key: `net.ipv6.conf.${dev}.proxy_ndp`, value: "1" },
   ];
 }
 

@@ -98,8 +98,8 @@ export function checkSysctlValue(value: string): string {
 }
 
 /**
- * A sysctl key, dotted ("net.ipv4.conf.br-ex.proxy_arp") or slashed ("net/ipv4/conf/br-ex.100/proxy_arp"),
- * as a path relative to /proc/sys. The dotted form is ambiguous for device names that contain a dot
+ * A sysctl key, dotted ("net.ipv4.conf.br-ex.proxy_arp", also sysctl(8)'s "net.ipv4.conf.br-ex/100.proxy_arp")
+ * or slashed ("net/ipv4/conf/br-ex.100/proxy_arp"), as a path relative to /proc/sys. The dotted form is ambiguous for device names that contain a dot
  * (VLAN devices "br-ex.100"), so for `net.ipv{4,6}.{conf,neigh}.<dev>.<leaf>` everything between the
  * fourth component and the last one is the device name.
  */
@@ -107,14 +107,15 @@ export function sysctlPath(key: string): { path: string; dev?: string } {
   if (typeof key !== "string" || key.length > 200) fail("sysctl key", key);
   let parts: string[];
   let dev: string | undefined;
-  if (key.includes("/")) {
+  if (key.includes("/") && !/^net\.ipv[46]\.(conf|neigh)\./.test(key)) {
     parts = key.split("/");
     if (parts.length >= 5 && /^ipv[46]$/.test(parts[1] ?? "") && /^(conf|neigh)$/.test(parts[2] ?? ""))
       dev = parts[3];
   } else {
     const m = /^net\.(ipv[46])\.(conf|neigh)\.(.+)\.([^.]+)$/.exec(key);
     if (m) {
-      dev = m[3] ?? "";
+      // sysctl(8) writes a dot inside a device name as "/" in the dotted form (br-ex/100).
+      dev = (m[3] ?? "").replaceAll("/", ".");
       parts = ["net", m[1] ?? "", m[2] ?? "", dev, m[4] ?? ""];
     } else parts = key.split(".");
   }

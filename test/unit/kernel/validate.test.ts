@@ -84,6 +84,11 @@ describe("kernel validation", () => {
       path: "net/ipv6/conf/br-ex.100/proxy_ndp",
       dev: "br-ex.100",
     });
+    // sysctl(8)'s own way to write a dotted device name inside the dotted form.
+    assert.deepEqual(sysctlPath("net.ipv4.conf.br-ex/100.proxy_arp"), {
+      path: "net/ipv4/conf/br-ex.100/proxy_arp",
+      dev: "br-ex.100",
+    });
     assert.deepEqual(sysctlPath("net/ipv4/conf/br-ex.100/proxy_arp"), {
       path: "net/ipv4/conf/br-ex.100/proxy_arp",
       dev: "br-ex.100",

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { diffKernel } from "../../../src/host/kernel/diff.ts";
+import { flattenPlan } from "../../../src/plan/desired-state.ts";
 import { planFromScratch } from "../../../src/plan/planner.ts";
 import { patchRow } from "../../fixtures/sb-changes.ts";
 import { SEED, seedFacts, seedSouthbound } from "../../fixtures/sb-seed.ts";
 import { testConfig } from "../../fixtures/test-config.ts";
+import { emptyObserved } from "../kernel/seed-state.ts";
 
 const S = SEED;
 const PROV = S.chassis.provider.name;
@@ -81,7 +84,22 @@ describe("host-wide objects", () => {
         (l) => l.kind === "vlan" && l.name === "br-ex.100" && l.parent === "br-ex" && l.vlanId === 100,
       ),
     );
-    assert.ok(state.sysctls.some((s) => s.key === "net.ipv4.conf.br-ex/100.proxy_arp"));
+    assert.ok(state.sysctls.some((s) => s.key === "net.ipv4.conf.br-ex.100.proxy_arp"));
+    // What the planner writes, the applier takes: no sysctl of the VLAN device is refused as invalid
+    // (it was: "net.ipv4.conf.br-ex/100.proxy_arp" failed validation and the kernel target forever).
+    const observed = emptyObserved(["br-ex", "br-ex.100"]);
+    const ops = diffKernel(flattenPlan(state), observed, { routeProtocol: 179, rtTablesDropin: "/x/y.conf" });
+    assert.deepEqual(
+      ops.blocked.filter((b) => b.kind === "sysctl"),
+      [],
+    );
+    assert.deepEqual(
+      ops.ops
+        .filter((o) => o.kind === "sysctl" && o.key.includes("br-ex.100"))
+        .map((o) => o.sysctl?.path)
+        .sort(),
+      ["net/ipv4/conf/br-ex.100/proxy_arp", "net/ipv6/conf/br-ex.100/proxy_ndp"],
+    );
     const e = state.entries[0];
     assert.deepEqual(
       e?.routes.map((r) => `${r.dst} ${r.dev}`),
