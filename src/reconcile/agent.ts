@@ -19,13 +19,16 @@
  * simply stops: the host keeps its state, and the next start adopts it (the appliers diff against
  * what is there, so nothing still wanted is withdrawn).
  */
+import { setTimeout as delay } from "node:timers/promises";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { countResults, flowResults, frrResults, kernelResults, type ObjectResult } from "../host/applier.ts";
 import type { Exec } from "../host/exec.ts";
 import { FrrApplier, type FrrPlan } from "../host/frr/frr-applier.ts";
 import { FrrWatcher } from "../host/frr/frr-watcher.ts";
+import { DEVICE_SETTLE_MS } from "../host/kernel/apply.ts";
 import { KernelApplier, NEEDS_FULL_PASS } from "../host/kernel/kernel-applier.ts";
 import { KernelWatcher } from "../host/kernel/kernel-watcher.ts";
+import { deletesVrf } from "../host/kernel/link.ts";
 import { parseMonitorLine } from "../host/kernel/monitor-event.ts";
 import type { ApplyReport, KernelOps } from "../host/kernel/types.ts";
 import { FlowApplier, type FlowSyncResult } from "../host/openflow/flow-applier.ts";
@@ -469,7 +472,9 @@ export class Agent {
     }
     if (!report) {
       this.pendingKeys = newTouched(); // the full diff covers them
-      report = await this.kernel.sync(dk.toKernelState());
+      report = await this.kernel.sync(dk.toKernelState(), {
+        beforeApply: (ops) => this.frrBeforeVrfGoes(ops),
+      });
     }
     const c = report.counts;
     const m = this.opts.metrics;
@@ -479,6 +484,26 @@ export class Agent {
     for (const p of report.problems) this.log.warn({ target: "kernel" }, p);
     // Pending (a missing device) counts against the target here: it is retried until the device is there.
     return this.statusOf("kernel", mode, kernelResults(report), true, report.phases);
+  }
+
+  /**
+   * A VRF device the kernel pass is about to delete (announce_via or bgp_vrf changed) is first
+   * dropped from FRR: zebra 8.4 crashed (SIGSEGV in rib_process_dplane_results) when the VRF went
+   * while bgpd still had its instance and the leaked routes. FRR is applied with the new intent, then
+   * the device change waits DEVICE_SETTLE_MS. An FRR failure here is logged; the kernel goes on.
+   */
+  private async frrBeforeVrfGoes(ops: KernelOps): Promise<void> {
+    if (!deletesVrf(ops.ops)) return;
+    this.log.info({ target: "frr" }, "a VRF is being removed: FRR drops its instance first");
+    try {
+      this.status.set("frr", await this.syncFrr());
+    } catch (err) {
+      this.log.warn(
+        { target: "frr", err: (err as Error).message },
+        "FRR could not be applied before the VRF change",
+      );
+    }
+    await delay(DEVICE_SETTLE_MS);
   }
 
   private async syncFlows(): Promise<TargetStatus> {

@@ -243,7 +243,7 @@ export function diffKernel(
   for (const l of observed.links) {
     if (wantedNames.has(l.name) || l.alias !== OWNER_ALIAS || !OWNED_LINK_KINDS.has(l.kind ?? "")) continue;
     deleting.add(l.name);
-    b.links.push(ipOp("link", l.name, "del", [linkDelLine(l.name)], "link"));
+    b.links.push({ ...ipOp("link", l.name, "del", [linkDelLine(l.name)], "link"), linkKind: l.kind ?? "" });
   }
   const present = (dev: string) => (observedLinks.has(dev) && !deleting.has(dev)) || creating.has(dev);
   const unsupported: string[] = [];

@@ -142,13 +142,20 @@ export class KernelApplier {
     return out.report;
   }
 
-  /** The full pass: observe everything, diff every key, apply, and rebuild the model. */
-  async sync(desired: KernelState): Promise<ApplyReport> {
+  /**
+   * The full pass: observe everything, diff every key, apply, and rebuild the model. `beforeApply`
+   * sees the ops first (the agent lets FRR drop a VRF instance before its device goes).
+   */
+  async sync(
+    desired: KernelState,
+    opts: { beforeApply?: (ops: KernelOps) => Promise<void> } = {},
+  ): Promise<ApplyReport> {
     const t0 = performance.now();
     const observed = await this.observe(desired);
     const t1 = performance.now();
     const decisions: Decision[] = [];
     const ops = diffKernel(desired, observed, this.diffOptions, decisions);
+    await opts.beforeApply?.(ops);
     const t2 = performance.now();
     const model = new KernelModel(observed);
     this.model = model;

@@ -134,3 +134,12 @@ export function linkDelLine(name: string): string {
 export function isUnsupportedKindError(text: string): boolean {
   return /Unknown device type|Operation not supported|not supported/i.test(text);
 }
+
+/** Whether these ops delete a VRF device (removed, or recreated with another table). */
+export function deletesVrf(
+  ops: readonly { kind: string; linkKind?: string; lines: readonly string[] }[],
+): boolean {
+  return ops.some(
+    (o) => o.kind === "link" && o.linkKind === "vrf" && o.lines.some((l) => l.startsWith("link del ")),
+  );
+}

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { layoutBatch } from "../../../src/host/kernel/apply.ts";
 import { diffKernel } from "../../../src/host/kernel/diff.ts";
 import { renderRtTables } from "../../../src/host/kernel/dropin-files.ts";
-import { OWNER_ALIAS } from "../../../src/host/kernel/link.ts";
+import { deletesVrf, OWNER_ALIAS } from "../../../src/host/kernel/link.ts";
 import type { KernelOps, ObservedKernel } from "../../../src/host/kernel/types.ts";
 import type { KernelState } from "../../../src/plan/desired-state.ts";
 import { emptyObserved, PROTO, seedState } from "./seed-state.ts";
@@ -293,6 +293,10 @@ describe("kernel diff", () => {
       t.blocked.find((b) => b.key === "bgp-vrf")?.error ?? "",
       /VRF table 11 .*not created by ovn-bgp/,
     );
+    // Leaving the vrf layout deletes our VRF: the agent lets FRR drop its instance first.
+    const leaving = diffKernel(seedState({ layout: "table" }), after, OPTS);
+    assert.ok(deletesVrf(leaving.ops), "a VRF deletion is recognisable");
+    assert.ok(!deletesVrf(diffKernel(d, after, OPTS).ops));
     const unsupported = { ...emptyObserved(), unsupportedLinkKinds: new Set(["vrf", "dummy"]) };
     const u = diffKernel(d, unsupported, OPTS);
     assert.equal(u.problems.length, 1);
