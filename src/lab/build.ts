@@ -30,6 +30,8 @@ export interface UpOptions {
    * can create VRF and dummy devices, else `table`.
    */
   readonly announceVia?: AnnounceLayout;
+  /** Make the provider network a VLAN network with this tag (also OVN_BGP_LAB_VLAN); agent mode only. */
+  readonly vlan?: number;
   /** How long to wait for the spine to learn the seed's routes. */
   readonly routesTimeoutMs?: number;
 }
@@ -75,9 +77,16 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
     );
   }
   if (process.getuid?.() !== 0) throw new LabUsageError("lab up needs root (network namespaces, OVS, FRR)");
+  const envVlan = process.env.OVN_BGP_LAB_VLAN;
+  const vlan = opts.vlan ?? (envVlan ? Number(envVlan) : undefined);
+  if (vlan !== undefined && !(Number.isInteger(vlan) && vlan >= 1 && vlan <= 4094))
+    throw new LabUsageError(`lab up: VLAN tag ${JSON.stringify(envVlan ?? vlan)} is not 1..4094`);
+  if (vlan !== undefined && (opts.manual || process.env.OVN_BGP_LAB_MANUAL === "1"))
+    throw new LabUsageError("lab up: a VLAN provider network needs the agent (not --manual)");
   if (present.state) await removeLab(names, () => {}); // stale files of a lab that is gone
 
   const rec = new StateRecorder(names, newState(names));
+  if (vlan !== undefined) rec.state.providerVlan = vlan;
   rec.save();
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
@@ -92,15 +101,18 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
       Promise.all([startFrr(names, rec), startCentral(names, rec)]),
     );
     await step("OVS + ovn-controller on 3 hosts", () => startAllChassis(names, rec));
-    await step("Neutron-shaped workloads and VM namespaces", async () => {
-      await createWorkloads(names);
-      await Promise.all([plugVm(names, "vm1", W.vm1.host), plugVm(names, "vmTenant", W.vmTenant.host)]);
-      await Promise.all([
-        waitBound(names, W.vm1.portId, W.vm1.host),
-        waitBound(names, W.vmTenant.portId, W.vmTenant.host),
-        waitBound(names, ovnName.crLrp, BASELINE.gatewayHost),
-      ]);
-    });
+    await step(
+      `Neutron-shaped workloads and VM namespaces${vlan !== undefined ? ` (provider VLAN ${vlan})` : ""}`,
+      async () => {
+        await createWorkloads(names, vlan);
+        await Promise.all([plugVm(names, "vm1", W.vm1.host), plugVm(names, "vmTenant", W.vmTenant.host)]);
+        await Promise.all([
+          waitBound(names, W.vm1.portId, W.vm1.host),
+          waitBound(names, W.vmTenant.portId, W.vmTenant.host),
+          waitBound(names, ovnName.crLrp, BASELINE.gatewayHost),
+        ]);
+      },
+    );
     rec.state.workload = { vm1Host: BASELINE.vm1Host, gatewayHost: BASELINE.gatewayHost, fip: false };
 
     let mode: LabMode = "manual";

@@ -159,8 +159,15 @@ async function tcp(names: LabNames, dst: string, banner: string): Promise<string
   return `TCP ${src} → [${dst}]:${PROBE_PORT} answered "${banner}"`;
 }
 
+/** The device the provider network is reached through: br-ex, or its VLAN device (`lab up --vlan`). */
+function providerDev(names: LabNames): string {
+  const vlan = readState(names)?.providerVlan;
+  return vlan !== undefined ? `br-ex.${vlan}` : "br-ex";
+}
+
 async function brexMac(names: LabNames, host: string): Promise<string> {
-  return (await run({ argv: ["cat", "/sys/class/net/br-ex/address"], netns: names.ns(host) })).stdout.trim();
+  const dev = providerDev(names);
+  return (await run({ argv: ["cat", `/sys/class/net/${dev}/address`], netns: names.ns(host) })).stdout.trim();
 }
 
 /**
@@ -201,12 +208,13 @@ async function gatewayObjects(names: LabNames, host: string): Promise<string> {
       rule = rules.find((r) => steeringRule(names, host).test(r)) ?? "";
       if (!rule) missing.push(`${steeringRuleText(names, host)} (have: ${rules.join("; ") || "none"})`);
       const rt = await run({ argv: ["ip", "-n", ns, "route", "show", "table", "all", W.tenant.cidr4] });
-      route = rt.stdout.split("\n").find((l) => l.includes(`via ${W.router.gwIp4} dev br-ex`)) ?? "";
-      if (!route) missing.push(`route ${W.tenant.cidr4} via ${W.router.gwIp4} dev br-ex`);
-      const ne = await run({ argv: ["ip", "-n", ns, "neigh", "show", W.router.gwIp4, "dev", "br-ex"] });
+      const dev = providerDev(names);
+      route = rt.stdout.split("\n").find((l) => l.includes(`via ${W.router.gwIp4} dev ${dev} `)) ?? "";
+      if (!route) missing.push(`route ${W.tenant.cidr4} via ${W.router.gwIp4} dev ${dev}`);
+      const ne = await run({ argv: ["ip", "-n", ns, "neigh", "show", W.router.gwIp4, "dev", dev] });
       if (!(ne.stdout.includes(W.router.gwMac) && ne.stdout.includes("PERMANENT")))
         missing.push(
-          `permanent neighbour ${W.router.gwIp4} lladdr ${W.router.gwMac} dev br-ex (have: ${ne.stdout.trim() || "none"})`,
+          `permanent neighbour ${W.router.gwIp4} lladdr ${W.router.gwMac} dev ${dev} (have: ${ne.stdout.trim() || "none"})`,
         );
       return missing.length === 0;
     },
@@ -270,9 +278,9 @@ async function orGatewayLimit(
     });
     if (res.code === 0 && !res.stdout.includes(W.provider.gw6))
       throw new Limitation(
-        `${(err as Error).message}; ${host} has no NDP proxy entry for the VM's IPv6 gateway ${W.provider.gw6} on br-ex ` +
+        `${(err as Error).message}; ${host} has no NDP proxy entry for the VM's IPv6 gateway ${W.provider.gw6} on ${providerDev(names)} ` +
           "(proxy NDP answers only listed addresses and the provider subnet's gateway is not in the Southbound DB); " +
-          `\`ip -n ${names.ns(host)} -6 neigh add proxy ${W.provider.gw6} dev br-ex\` makes this path carry packets`,
+          `\`ip -n ${names.ns(host)} -6 neigh add proxy ${W.provider.gw6} dev ${providerDev(names)}\` makes this path carry packets`,
       );
     throw err;
   }
@@ -333,13 +341,19 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await c.expect("1", `TCP to the listener in ${W.vm1.name}`, () =>
       tcp(names, W.vm1.ip4, banner(W.vm1.name)),
     );
-    await c.expect("1", "reply path: the VM's gateway resolves to br-ex's MAC (proxy ARP)", async () => {
-      const mac = await brexMac(names, v1h);
-      const ne = await run({ argv: ["ip", "-n", names.ns(W.vm1.name), "neigh", "show", W.provider.gw4] });
-      if (!ne.stdout.includes(mac))
-        throw new Error(`${W.provider.gw4} is "${ne.stdout.trim()}", br-ex of ${v1h} is ${mac}`);
-      return `${W.provider.gw4} lladdr ${mac} (br-ex of ${v1h})`;
-    });
+    await c.expect(
+      "1",
+      `reply path: the VM's gateway resolves to ${providerDev(names)}'s MAC (proxy ARP)`,
+      async () => {
+        const mac = await brexMac(names, v1h);
+        const ne = await run({ argv: ["ip", "-n", names.ns(W.vm1.name), "neigh", "show", W.provider.gw4] });
+        if (!ne.stdout.includes(mac))
+          throw new Error(
+            `${W.provider.gw4} is "${ne.stdout.trim()}", ${providerDev(names)} of ${v1h} is ${mac}`,
+          );
+        return `${W.provider.gw4} lladdr ${mac} (${providerDev(names)} of ${v1h})`;
+      },
+    );
     await c.expect("1", `IPv6: spine RIB ${W.vm1.ip6}/128 via two paths from ${v1h}`, () =>
       routeFrom(names, `${W.vm1.ip6}/128`, v1h),
     );

@@ -20,6 +20,7 @@ export interface LabCommandOptions {
   readonly manual?: boolean;
   readonly ruleLayout?: RuleLayout;
   readonly announceVia?: AnnounceLayout;
+  readonly vlan?: number;
 }
 
 export async function runLabCommand(command: string, opts: LabCommandOptions, say: Say): Promise<number> {
@@ -31,6 +32,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
           ...(opts.manual ? { manual: true } : {}),
           ...(opts.ruleLayout ? { ruleLayout: opts.ruleLayout } : {}),
           ...(opts.announceVia ? { announceVia: opts.announceVia } : {}),
+          ...(opts.vlan !== undefined ? { vlan: opts.vlan } : {}),
         });
         for (const l of upSummary(names, res.mode, res.state.modeNote)) say(l);
         say(`up took ${res.seconds.toFixed(1)} s`);
@@ -56,7 +58,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
       }
       default:
         say(
-          "usage: lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] | check | status | down   [--instance NAME]",
+          "usage: lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] [--vlan TAG] | check | status | down   [--instance NAME]",
         );
         return 2;
     }

@@ -28,6 +28,8 @@ export interface LabState {
   processes: ProcessRecord[];
   /** Files and directories outside the run dir (FRR pathspaces); the run dir itself is implied. */
   paths: string[];
+  /** The provider network's VLAN tag (`lab up --vlan`); absent: a flat provider network. */
+  providerVlan?: number;
   /** Mutable workload facts the lab changed (for status and idempotent checks). */
   workload: { vm1Host?: string; fip?: boolean; gatewayHost?: string };
 }

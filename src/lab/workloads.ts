@@ -20,7 +20,7 @@ function ext(ids: Record<string, string>, column = "external_ids"): string[] {
 const NET_MTU = { provider: "1500", tenant: "1442" };
 
 /** Every Northbound row of the seed except the FIP (walk 3 associates it). */
-export function workloadCommands(): string[][] {
+export function workloadCommands(providerVlan?: number): string[][] {
   const p = W.provider;
   const t = W.tenant;
   const r = W.router;
@@ -74,6 +74,10 @@ export function workloadCommands(): string[][] {
       "mcast_flood=false",
       "mcast_flood_reports=true",
     ],
+    // A VLAN provider network: OVN tags the localnet port's traffic (Neutron's segmentation id).
+    ...(providerVlan !== undefined
+      ? [["set", "Logical_Switch_Port", ovnName.localnet, `tag_request=${providerVlan}`]]
+      : []),
     ...vmPort(W.vm1, sw, `${W.vm1.ip4} ${W.vm1.ip6}`, `${W.vm1.ip4}/24 ${W.vm1.ip6}/64`),
     // Tenant network "private-test".
     ["ls-add", tsw],
@@ -212,8 +216,8 @@ export function oneTransaction(cmds: readonly (readonly string[])[]): string[] {
   return cmds.flatMap((c, i) => (i === 0 ? [...c] : ["--", ...c]));
 }
 
-export async function createWorkloads(names: LabNames): Promise<void> {
-  await nbctl(names, oneTransaction(workloadCommands()));
+export async function createWorkloads(names: LabNames, providerVlan?: number): Promise<void> {
+  await nbctl(names, oneTransaction(workloadCommands(providerVlan)));
 }
 
 export async function associateFip(names: LabNames): Promise<void> {

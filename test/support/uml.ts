@@ -1,6 +1,6 @@
 /**
  * Runs test files inside user-mode Linux: a real 6.1 kernel, booted as an ordinary process, that has
- * the `dummy` and `vrf` devices this machine's kernel lacks (Debian's `user-mode-linux` package,
+ * the `dummy`, `vrf` and `vlan` (8021q) devices this machine's kernel lacks (Debian's `user-mode-linux` package,
  * installed by scripts/setup.sh).
  *
  *   const run = await runTestsInUml({ files: ["test/uml/vrf-kernel.test.ts"], timeoutMs: 600_000 });
@@ -94,7 +94,7 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 V=$(uname -r)
 mount -t tmpfs tmpfs /lib/modules && mkdir -p /lib/modules/$V && mount --bind ${UML_MODULES}/$V /lib/modules/$V
-for m in dummy vrf veth tun; do modprobe $m || say "modprobe $m failed"; done
+for m in dummy vrf 8021q veth tun; do modprobe $m || say "modprobe $m failed"; done
 # What the tests write outside the checkout stays in the guest.
 for d in /etc/frr /etc/openvswitch /etc/ovn /var/lib/openvswitch /var/lib/ovn /var/lib/frr /var/log; do
   [ -d "$d" ] || continue

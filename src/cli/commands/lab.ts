@@ -1,5 +1,5 @@
 /**
- * `ovn-bgp lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] | check | status | down [--instance NAME]`: the seed's lab on this
+ * `ovn-bgp lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] [--vlan TAG] | check | status | down [--instance NAME]`: the seed's lab on this
  * machine (see src/lab/lab.ts). Operands and options arrive in `opts.args` (pass-through command).
  */
 import { runLabCommand } from "../../lab/lab.ts";
@@ -13,6 +13,7 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
   let instance: string | undefined;
   let ruleLayout: "per-ip" | "per-bridge" | undefined;
   let announceVia: "vrf" | "table" | undefined;
+  let vlan: number | undefined;
   while (args.length > 0) {
     const a = args.shift() as string;
     if (a === "--manual") manual = true;
@@ -20,6 +21,7 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
       ruleLayout = args.shift() as "per-ip" | "per-bridge";
     else if (a === "--layout" && (args[0] === "vrf" || args[0] === "table"))
       announceVia = args.shift() as "vrf" | "table";
+    else if (a === "--vlan" && /^\d+$/.test(args[0] ?? "")) vlan = Number(args.shift());
     else if (a === "--instance" && args.length > 0) instance = args.shift();
     else if (a.startsWith("--instance=")) instance = a.slice("--instance=".length);
     else throw new CliError(`lab: unknown argument ${JSON.stringify(a)}`, EXIT.USAGE);
@@ -31,6 +33,7 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
       ...(instance ? { instance } : {}),
       ...(ruleLayout ? { ruleLayout } : {}),
       ...(announceVia ? { announceVia } : {}),
+      ...(vlan !== undefined ? { vlan } : {}),
     },
     (line) => ctx.stdout.write(`${line}\n`),
   );

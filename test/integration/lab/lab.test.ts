@@ -4,7 +4,8 @@
  * it: the agent on every host, or — while `ovn-bgp agent` still exits "not implemented" — the manual
  * exposure (said in the output). Run for both rule layouts: the same walks must carry packets
  * whichever rule steers them. The announce layout is the kernel's default (`table` here, no VRF);
- * the `vrf` layout's lab runs inside user-mode Linux (test/uml/lab-vrf.test.ts).
+ * the `vrf` layout's lab and the VLAN provider network's (this kernel has no 8021q either) run inside
+ * user-mode Linux (test/uml/lab-vrf.test.ts, lab-vlan.test.ts).
  */
 import { test } from "node:test";
 import { labCycle, labUnavailable } from "../../support/lab-cycle.ts";
