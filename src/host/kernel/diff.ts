@@ -59,6 +59,11 @@ export interface DiffOptions {
   readonly ownedDevices?: readonly string[];
   /** Which addresses on other devices are the agent's helpers (default: the upstream scheme). */
   readonly isHelperAddress?: (cidr: string) => boolean;
+  /**
+   * Devices the agent put helper addresses on since it started (provider bridges and their VLAN
+   * devices), besides those of `desired`: only there is a helper-shaped address the agent's.
+   */
+  readonly helperDevices?: ReadonlySet<string>;
   readonly rtTablesDropin?: string;
   readonly rtProtosDropin?: string;
 }
@@ -207,12 +212,28 @@ function diffKind<D, O>(
     if (!seen.has(key)) decideKey(kind, key, undefined, list, ctx, b, decisions);
 }
 
-/** Whether an observed address is the agent's: on an owned device (not link-local), or a helper. */
+/**
+ * Whether an observed address is the agent's: on an owned device (bgp_nic; not link-local), or a
+ * helper-shaped address on a device the agent puts helpers on. The shape alone is not enough: an
+ * operator's 169.254.1.1/32 on eth0 is theirs.
+ */
 export function addressOwnership(
   ownedDevs: ReadonlySet<string>,
   isHelper: (cidr: string) => boolean,
+  helperDevs: ReadonlySet<string>,
 ): (a: ObservedAddress) => boolean {
-  return (a) => (ownedDevs.has(a.dev) && !isLinkLocal(a)) || isHelper(a.cidr);
+  return (a) => (ownedDevs.has(a.dev) && !isLinkLocal(a)) || (helperDevs.has(a.dev) && isHelper(a.cidr));
+}
+
+/** The devices `desired` puts helper addresses on, with those of `opts.helperDevices`. */
+export function helperDevicesOf(
+  desired: Pick<KernelState, "addresses">,
+  isHelper: (cidr: string) => boolean,
+  known: ReadonlySet<string> = new Set(),
+): Set<string> {
+  const out = new Set(known);
+  for (const a of desired.addresses) if (isHelper(a.cidr)) out.add(a.dev);
+  return out;
 }
 
 /**
@@ -296,7 +317,8 @@ export function diffKernel(
     ...(opts.ownedDevices ?? []),
     ...wantedLinks.filter((l) => l.kind === "dummy").map((l) => l.name),
   ]);
-  const ctx: KindContext = { proto, present, ownsAddress: addressOwnership(ownedDevs, isHelper) };
+  const helperDevs = helperDevicesOf(desired, isHelper, opts.helperDevices);
+  const ctx: KindContext = { proto, present, ownsAddress: addressOwnership(ownedDevs, isHelper, helperDevs) };
   for (const kind of KEYED_KINDS)
     diffKind(kind, kind.desired(desired), kind.observed(observed), vanishing, ctx, b, decisions);
 

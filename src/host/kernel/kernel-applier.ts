@@ -29,6 +29,7 @@ import {
   type DiffOptions,
   decideKey,
   diffKernel,
+  helperDevicesOf,
   KEYED_KINDS,
   OpsBuilder,
 } from "./diff.ts";
@@ -79,6 +80,9 @@ export class KernelApplier {
   private readonly writer: IpWriter | undefined;
   /** Link kinds the kernel refused ("Unknown device type"): not retried until restart. */
   private readonly unsupportedLinkKinds = new Set<string>();
+  /** Devices the agent has put helper addresses on since it started (see DiffOptions.helperDevices). */
+  private readonly helperDevices = new Set<string>();
+  private readonly isHelper: (cidr: string) => boolean;
   private model: KernelModel | undefined;
   /** Set when a write failed: the model may be wrong until the next full pass. */
   private stale = true;
@@ -87,6 +91,7 @@ export class KernelApplier {
     | undefined;
 
   constructor(private readonly opts: KernelApplierOptions) {
+    this.isHelper = opts.isHelperAddress ?? isUpstreamHelperAddress;
     checkProtocol(opts.routeProtocol);
     this.exec = opts.exec ?? run;
     this.sysctl = opts.sysctl ?? (opts.netns ? netnsSysctlIo(this.exec, opts.netns) : procSysIo());
@@ -127,7 +132,7 @@ export class KernelApplier {
 
   /** Pure: what would change. */
   diff(desired: KernelState, observed: ObservedKernel): KernelOps {
-    return diffKernel(desired, observed, this.diffOptions);
+    return diffKernel(desired, observed, this.optionsFor(desired));
   }
 
   async apply(ops: KernelOps): Promise<ApplyReport> {
@@ -154,7 +159,7 @@ export class KernelApplier {
     const observed = await this.observe(desired);
     const t1 = performance.now();
     const decisions: Decision[] = [];
-    const ops = diffKernel(desired, observed, this.diffOptions, decisions);
+    const ops = diffKernel(desired, observed, this.optionsFor(desired, true), decisions);
     await opts.beforeApply?.(ops);
     const t2 = performance.now();
     const model = new KernelModel(observed);
@@ -239,6 +244,13 @@ export class KernelApplier {
     await this.writer?.close();
   }
 
+  /** Diff options with the helper devices: those of `desired` join the remembered ones on a real pass. */
+  private optionsFor(desired: KernelState, remember = false): DiffOptions {
+    const devs = helperDevicesOf(desired, this.isHelper, this.helperDevices);
+    if (remember) for (const d of devs) this.helperDevices.add(d);
+    return { ...this.diffOptions, helperDevices: devs };
+  }
+
   private context(model: KernelModel, desired: DesiredKernel): KindContext {
     const owned = new Set([
       ...(this.opts.ownedDevices ?? []),
@@ -250,7 +262,7 @@ export class KernelApplier {
     return {
       proto: this.opts.routeProtocol,
       present: (dev) => model.links.has(dev),
-      ownsAddress: addressOwnership(owned, this.opts.isHelperAddress ?? isUpstreamHelperAddress),
+      ownsAddress: addressOwnership(owned, this.isHelper, this.helperDevices),
     };
   }
 

@@ -137,6 +137,9 @@ describe("kernel diff", () => {
         { dev: "br-ex", cidr: "fe80::1/64", family: 6, scope: "link" },
         { dev: "bgp-nic", cidr: "172.24.4.5/32", family: 4, scope: "global" },
         { dev: "bgp-nic", cidr: "fe80::2/64", family: 6, scope: "link" },
+        // Helper-shaped, but on a device the agent never put helpers on: the operator's.
+        { dev: "eth0", cidr: "169.254.1.1/32", family: 4, scope: "global" },
+        { dev: "eth0", cidr: "fd53:d91e:400:7f17::1:1/128", family: 6, scope: "global" },
       ],
       rules: [
         { family: 4, priority: 32000, to: "172.24.4.92/32", table: 200, protocol: 4 },
@@ -159,7 +162,8 @@ describe("kernel diff", () => {
       ndpProxies: [],
       sysctls: [],
     };
-    const ops = diffKernel(empty, base, OPTS);
+    // br-ex held the agent's helpers earlier in this run (a bridge mapping since removed).
+    const ops = diffKernel(empty, base, { ...OPTS, helperDevices: new Set(["br-ex"]) });
     assert.deepEqual(lines(ops, "link"), ["link del dev old-vlan"]);
     assert.deepEqual(lines(ops, "ip"), [
       "rule del to 172.24.4.99/32 lookup 200 priority 32000 protocol 240",
@@ -169,6 +173,8 @@ describe("kernel diff", () => {
       "address del 172.24.4.5/32 dev bgp-nic",
     ]);
     assert.deepEqual(lines(ops, "ip6"), []);
+    // Without that history a helper-shaped address is nobody's business: left alone everywhere.
+    assert.ok(!lines(diffKernel(empty, base, OPTS), "ip").some((l) => l.startsWith("address del 169.254")));
   });
 
   it("adds our rule beside an identical foreign one (the kernel keeps both)", () => {
