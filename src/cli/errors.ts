@@ -11,6 +11,8 @@ export const EXIT = {
   USAGE: 2,
   /** The command exists but is not implemented yet. */
   NOT_IMPLEMENTED: 3,
+  /** Stopped by SIGINT/SIGTERM before it finished (what was applied stays applied). */
+  INTERRUPTED: 130,
 } as const;
 
 export class CliError extends Error {

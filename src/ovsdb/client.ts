@@ -119,7 +119,8 @@ export class OvsdbClient extends EventEmitter {
   private synced = false;
   /** Applies _Server notifications of the current connection and judges the member again. */
   private serverUpdates: ((updates: unknown) => void) | undefined;
-  private syncWaiters: Array<() => void> = [];
+  /** `whenSynced` callers: called with no error once synced, with one when the client stops. */
+  private syncWaiters: Array<(err?: Error) => void> = [];
   private readonly opts: Required<
     Pick<OvsdbClientOptions, "probeIntervalMs" | "connectTimeoutMs" | "requestTimeoutMs" | "backoff">
   > &
@@ -169,20 +170,24 @@ export class OvsdbClient extends EventEmitter {
     this.transition("stopped", "stop requested");
     this.conn?.close(new ConnectionClosedError("client stopped"));
     this.wakeUp?.();
+    // Nobody waits 30 s for a client that will never sync (and no timer keeps the process up).
+    for (const w of this.syncWaiters.splice(0)) w(new ConnectionClosedError("client stopped"));
   }
 
   /** Resolves once the replica holds a complete copy (after the first successful monitor). */
   whenSynced(timeoutMs = 30_000): Promise<void> {
     if (this.synced) return Promise.resolve();
+    if (this._state === "stopped") return Promise.reject(new ConnectionClosedError("client stopped"));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () =>
           reject(new Error(`${this.opts.database}: not synced after ${timeoutMs} ms (state ${this._state})`)),
         timeoutMs,
       );
-      this.syncWaiters.push(() => {
+      this.syncWaiters.push((err) => {
         clearTimeout(timer);
-        resolve();
+        if (err) reject(err);
+        else resolve();
       });
     });
   }

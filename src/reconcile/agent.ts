@@ -46,7 +46,7 @@ import { type PlanDelta, Planner } from "../plan/planner.ts";
 import { withdrawEvent } from "../plan/render-plan.ts";
 import type { Logger } from "../util/log.ts";
 import type { AgentMetrics } from "../util/metrics.ts";
-import { type ChassisSources, openChassisSources } from "./chassis-sources.ts";
+import { type ChassisSources, openChassisSources, SourcesAborted } from "./chassis-sources.ts";
 import { toLocalFacts } from "./local-facts-from-ovs.ts";
 import {
   ALL_TARGETS,
@@ -108,6 +108,8 @@ export class Agent {
    * flows carry OVN's own cookies, one of which could equal ours).
    */
   private readonly flowBridges = new Set<string>();
+  /** Fired by stop(): a connect in progress gives up at once. */
+  private readonly stopping = new AbortController();
   private frrWatcher: FrrWatcher | undefined;
   readonly status = new Map<Target, TargetStatus>();
   private readonly log: Logger;
@@ -150,8 +152,13 @@ export class Agent {
   async open(): Promise<void> {
     const sources = await openChassisSources(this.config, {
       logger: this.opts.log.child({ component: "ovsdb" }),
+      signal: this.stopping.signal,
     });
     this.sources = sources;
+    if (this.stopping.signal.aborted) {
+      await sources.stop();
+      throw new SourcesAborted();
+    }
     const planner = new Planner(
       this.config,
       toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)),
@@ -215,7 +222,9 @@ export class Agent {
     return { kernel, flows, frr };
   }
 
+  /** Stop at any point, also while `open`/`start` are still connecting (they then reject). */
   async stop(): Promise<void> {
+    this.stopping.abort();
     this.loop?.stop();
     this.frrWatcher?.stop();
     await Promise.all(this.kernelWatchers.map((w) => w.stop()));

@@ -14,6 +14,25 @@ export class SourceError extends Error {
   readonly code = "SOURCE";
 }
 
+/** Thrown when `open` is aborted (a signal while connecting): nothing was opened. */
+export class SourcesAborted extends Error {
+  readonly code = "ABORTED";
+  constructor() {
+    super("stopped while connecting");
+  }
+}
+
+/** `p`, or a SourcesAborted rejection as soon as `signal` fires. */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new SourcesAborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SourcesAborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 export interface ChassisSources {
   readonly ovs: OvsdbClient;
   readonly sb: OvsdbClient;
@@ -33,6 +52,8 @@ export interface OpenSourcesOptions {
   readonly syncTimeoutMs?: number;
   /** Replicate every Port_Binding (for debugging and for measuring what the condition saves). */
   readonly fullPortBinding?: boolean;
+  /** Give up connecting (clients stopped, SourcesAborted thrown) when this fires. */
+  readonly signal?: AbortSignal;
 }
 
 export async function openChassisSources(
@@ -47,9 +68,10 @@ export async function openChassisSources(
     ...(opts.logger ? { logger: opts.logger } : {}),
   }).start();
   try {
-    await ovs.whenSynced(timeout);
-  } catch {
+    await unlessAborted(ovs.whenSynced(timeout), opts.signal);
+  } catch (err) {
     await ovs.stop();
+    if (err instanceof SourcesAborted) throw err;
     throw new SourceError(
       `local Open_vSwitch DB at ${config.ovsdb_connection} (ovsdb_connection) did not answer within ${timeout} ms`,
     );
@@ -104,10 +126,11 @@ export async function openChassisSources(
     }
   });
   try {
-    await sb.whenSynced(timeout);
-    await narrow();
+    await unlessAborted(sb.whenSynced(timeout), opts.signal);
+    await unlessAborted(narrow(), opts.signal);
   } catch (err) {
     await Promise.all([sb.stop(), ovs.stop()]);
+    if (err instanceof SourcesAborted) throw err;
     throw new SourceError(`Southbound DB at ${sbRemote}: ${(err as Error).message}`);
   }
   return {

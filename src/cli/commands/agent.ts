@@ -26,8 +26,11 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
     if (ctx.signal.aborted) resolve();
     ctx.signal.addEventListener("abort", () => resolve(), { once: true });
   });
+  // A signal while connecting stops the agent, which makes start() reject: that is not an error.
+  const starting = agent.start();
+  starting.catch(() => {});
   try {
-    await Promise.race([agent.start(), stopped]);
+    await Promise.race([starting, stopped]);
     if (!ctx.signal.aborted) {
       log.info({ chassis: agent.chassisName, layout: config.announce_via }, "agent running");
       await stopped;

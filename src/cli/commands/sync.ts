@@ -17,9 +17,21 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
   }
   const { config } = ctx.loadConfig();
   const agent = new Agent(config, { log: componentLogger(ctx.rootLog, "agent"), watch: false });
-  try {
+  const stopped = new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  const work = (async () => {
     await agent.start();
     await agent.idle();
+  })();
+  work.catch(() => {}); // rethrown below unless a signal came first
+  try {
+    await Promise.race([work, stopped]);
+    if (ctx.signal.aborted) {
+      ctx.stderr.write("ovn-bgp: sync interrupted; what was applied so far stays in place\n");
+      return EXIT.INTERRUPTED;
+    }
     const desired = agent.desired();
     const ips = desired?.entries.reduce((n, e) => n + e.advertised.length, 0) ?? 0;
     ctx.stdout.write(`chassis ${agent.chassisName}: ${desired?.entries.length ?? 0} exposures, ${ips} IPs\n`);
