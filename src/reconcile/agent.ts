@@ -524,6 +524,8 @@ export class Agent {
   private async syncFrr(): Promise<TargetStatus> {
     const res = await this.frr.sync((this.planner as Planner).hostWide().frr);
     if (res.changed) this.log.info({ script: res.script.trim().split("\n") }, "frr configured");
+    for (const k of res.diff.kept ?? [])
+      this.log.info({ target: "frr" }, `left the operator's setting in place: ${k}`);
     return this.statusOf("frr", "full", frrResults(res), false);
   }
 

@@ -6,11 +6,16 @@
  *   longer desired. The operator's neighbours, route-maps, prefix-lists and every other stanza are
  *   never touched, whatever they contain.
  *
- * Ownership is read from the running config itself (route-maps named `OVN-BGP-…` and the lines and
- * BGP VRF instances that use them), so it survives agent restarts without a state file.
+ * Ownership is read from the running config itself: exactly the route-maps the agent renders
+ * (`OVN-BGP-TABLE`, `-KERNEL6`, `-CONNECTED`, `permit 10`), the lines it renders that use them (by
+ * their exact shape), its BGP VRF instance (the one that redistributes connected routes through
+ * `OVN-BGP-CONNECTED`) and the `import vrf` of that instance. It survives agent restarts without a
+ * state file. Not the agent's, whatever their names: any other route-map (an operator's
+ * `OVN-BGP-MINE` too), neighbours and their route-map lines, `bgp router-id` in the operator's
+ * instance, other VRF instances and their imports, prefix-lists. The agent never clears a session.
  */
 import { closerFor, contextKey, type FrrConfig } from "./frr-config-tree.ts";
-import { OWNED_ROUTE_MAP_PREFIX } from "./render-frr-config.ts";
+import { RM_CONNECTED, RM_KERNEL6, RM_TABLE } from "./render-frr-config.ts";
 
 /** One vtysh change: enter `path`, then run `line` (prefixed with `no ` for a removal). */
 export interface FrrCommand {
@@ -22,10 +27,25 @@ export interface FrrCommand {
 export interface FrrConfigDiff {
   readonly add: readonly FrrCommand[];
   readonly remove: readonly FrrCommand[];
+  /** Operator settings the agent's would have replaced, left as they are (e.g. their router-id). */
+  readonly kept?: readonly string[];
 }
 
-const OWNED_RM = new RegExp(`^route-map ${OWNED_ROUTE_MAP_PREFIX}\\S+ (permit|deny) \\d+$`);
-const REFERENCES_OWNED_RM = new RegExp(`\\broute-map ${OWNED_ROUTE_MAP_PREFIX}\\S+`);
+/**
+ * The route-maps the agent renders, exactly: an operator's own `route-map OVN-BGP-MINE` is not ours,
+ * nor a `neighbor … route-map OVN-BGP-…` line that uses one.
+ */
+const OWNED_RM_HEADERS: ReadonlySet<string> = new Set(
+  [RM_TABLE, RM_KERNEL6, RM_CONNECTED].map((n) => `route-map ${n} permit 10`),
+);
+/** The lines the agent renders outside its own contexts, by their exact shape. */
+const OWNED_LINES: readonly RegExp[] = [
+  new RegExp(`^ip import-table \\d+ route-map ${RM_TABLE}$`),
+  new RegExp(`^redistribute table \\d+ route-map ${RM_TABLE}$`),
+  new RegExp(`^redistribute kernel route-map ${RM_KERNEL6}$`),
+  new RegExp(`^redistribute connected route-map ${RM_CONNECTED}$`),
+];
+const isRenderedLine = (line: string): boolean => OWNED_LINES.some((re) => re.test(line));
 const BGP_VRF = /^router bgp (\d+) vrf (\S+)$/;
 const BGP_DEFAULT = /^router bgp (\d+)$/;
 
@@ -38,7 +58,8 @@ function ownedBgpVrfs(running: FrrConfig): Set<string> {
   for (const ctx of running.values()) {
     const top = ctx.path[0];
     const m = top !== undefined ? BGP_VRF.exec(top) : null;
-    if (m && ctx.lines.some((l) => REFERENCES_OWNED_RM.test(l))) owned.add(top as string);
+    if (m && ctx.lines.some((l) => l === `redistribute connected route-map ${RM_CONNECTED}`))
+      owned.add(top as string);
   }
   return owned;
 }
@@ -47,12 +68,12 @@ function ownedBgpVrfs(running: FrrConfig): Set<string> {
 function isOwnedContext(path: readonly string[], ownedVrfHeaders: ReadonlySet<string>): boolean {
   if (path.length !== 1) return false;
   const header = path[0] as string;
-  return OWNED_RM.test(header) || ownedVrfHeaders.has(header);
+  return OWNED_RM_HEADERS.has(header) || ownedVrfHeaders.has(header);
 }
 
 /** Lines the agent owns inside contexts it does not own. */
 function isOwnedLine(line: string, ownedVrfNames: ReadonlySet<string>): boolean {
-  if (REFERENCES_OWNED_RM.test(line)) return true;
+  if (isRenderedLine(line)) return true;
   const m = /^import vrf (\S+)$/.exec(line);
   return m !== null && ownedVrfNames.has(m[1] as string);
 }
@@ -69,11 +90,11 @@ export function replacementKey(line: string): string {
 
 /** Adds first the route-maps (users need them to exist), then zebra globals, then the rest. */
 const addRank = (c: FrrCommand): number =>
-  c.path.length > 0 && OWNED_RM.test(c.path[0] as string) ? 0 : c.path.length === 0 ? 1 : 2;
+  c.path.length > 0 && OWNED_RM_HEADERS.has(c.path[0] as string) ? 0 : c.path.length === 0 ? 1 : 2;
 /** Removals: references first, then the BGP VRF instances, then globals, then route-maps last. */
 function removeRank(c: FrrCommand): number {
   const top = c.path[0] ?? c.line ?? "";
-  if (OWNED_RM.test(top)) return 3;
+  if (OWNED_RM_HEADERS.has(top)) return 3;
   if (c.path.length === 0) return BGP_VRF.test(c.line ?? "") ? 1 : 2;
   return 0;
 }
@@ -86,14 +107,26 @@ function stableSort(cmds: FrrCommand[], rank: (c: FrrCommand) => number): FrrCom
 }
 
 export function diffFrrConfig(desired: FrrConfig, running: FrrConfig): FrrConfigDiff {
+  const vrfHeaders = ownedBgpVrfs(running);
   const add: FrrCommand[] = [];
+  const kept: string[] = [];
   for (const [key, ctx] of desired) {
     const have = running.get(key);
     if (!have && ctx.path.length > 0 && ctx.lines.length === 0) add.push({ path: ctx.path });
-    for (const line of ctx.lines) if (!have?.lines.includes(line)) add.push({ path: ctx.path, line });
+    for (const line of ctx.lines) {
+      if (have?.lines.includes(line)) continue;
+      // Another router-id in the operator's instance stays: replacing it would reset every session.
+      const theirs = have?.lines.find((l) => l.startsWith("bgp router-id "));
+      if (line.startsWith("bgp router-id ") && theirs && !isOwnedContext(ctx.path.slice(0, 1), vrfHeaders)) {
+        kept.push(
+          `${ctx.path.join(" > ")}: ${theirs} (bgp_router_id wants ${line.slice("bgp router-id ".length)})`,
+        );
+        continue;
+      }
+      add.push({ path: ctx.path, line });
+    }
   }
 
-  const vrfHeaders = ownedBgpVrfs(running);
   const vrfNames = new Set<string>();
   for (const h of vrfHeaders) vrfNames.add((BGP_VRF.exec(h) as RegExpExecArray)[2] as string);
   const removedContexts: Array<readonly string[]> = [];
@@ -116,7 +149,11 @@ export function diffFrrConfig(desired: FrrConfig, running: FrrConfig): FrrConfig
       remove.push({ path: ctx.path, line });
     }
   }
-  return { add: stableSort(add, addRank), remove: stableSort(remove, removeRank) };
+  return {
+    add: stableSort(add, addRank),
+    remove: stableSort(remove, removeRank),
+    ...(kept.length > 0 ? { kept } : {}),
+  };
 }
 
 export const isEmptyDiff = (d: FrrConfigDiff): boolean => d.add.length === 0 && d.remove.length === 0;

@@ -24,7 +24,7 @@
  */
 import type { FrrIntent } from "../../plan/desired-state.ts";
 
-/** Prefix of every route-map the agent owns; nothing else in FRR is ever removed by the agent. */
+/** Prefix of the agent's route-map names (diff-frr-config.ts owns exactly the ones rendered here). */
 export const OWNED_ROUTE_MAP_PREFIX = "OVN-BGP-";
 /** Permit-all marker route-map for the table layout's import and redistribution. */
 export const RM_TABLE = `${OWNED_ROUTE_MAP_PREFIX}TABLE`;

@@ -130,6 +130,40 @@ ip prefix-list PL seq 5 permit 10.0.0.0/8
     }
   });
 
+  it("an operator's own OVN-BGP-… route-map, its users and their router-id are theirs", () => {
+    const running = parseFrrConfig(`route-map OVN-BGP-MINE permit 10
+ set local-preference 200
+exit
+router bgp 64999
+ bgp router-id 10.9.9.9
+ neighbor 10.0.0.1 remote-as 65000
+ address-family ipv4 unicast
+  neighbor 10.0.0.1 route-map OVN-BGP-MINE out
+ exit-address-family
+exit
+`);
+    for (const intent of [
+      TABLE,
+      { ...TABLE, routerId: "10.255.0.1" },
+      { asn: 64999, layout: "vrf", vrf: { name: "bgp-vrf", table: 10 }, routerId: "10.255.0.1" } as FrrIntent,
+    ]) {
+      const diff = diffFrrConfig(desired(intent, V6), running);
+      assert.deepEqual(diff.remove, [], JSON.stringify(intent));
+      assert.ok(
+        !show(diff.add).some((l) => l === "router bgp 64999 > bgp router-id 10.255.0.1"),
+        "the operator's router-id is not replaced (that would reset every session)",
+      );
+      if (intent.routerId)
+        assert.match(diff.kept?.[0] ?? "", /bgp router-id 10\.9\.9\.9 \(bgp_router_id wants 10\.255\.0\.1\)/);
+    }
+    // With no router-id of theirs, the agent's is set.
+    const fresh = diffFrrConfig(
+      desired({ ...TABLE, routerId: "10.255.0.1" }, V6),
+      parseFrrConfig("router bgp 64999\nexit\n"),
+    );
+    assert.ok(show(fresh.add).includes("router bgp 64999 > bgp router-id 10.255.0.1"));
+  });
+
   it("switches the VRF: drops the old import before the old instance, keeps the operator's VRF", () => {
     const running = parseFrrConfig(
       renderFrrConfig({ asn: 64999, layout: "vrf", vrf: { name: "old-vrf", table: 10 } }).join("\n") +
@@ -174,6 +208,7 @@ ip prefix-list PL seq 5 permit 10.0.0.0/8
       "redistribute kernel",
       "redistribute connected route-map OP",
       "import vrf other",
+      "neighbor 10.0.0.1 route-map OVN-BGP-MINE out",
       "bgp router-id 1.2.3.4",
       "network 10.0.0.0/8",
     );
@@ -183,6 +218,7 @@ ip prefix-list PL seq 5 permit 10.0.0.0/8
       ["router bgp 64999", "address-family ipv4 unicast"],
       ["router bgp 64999", "address-family ipv6 unicast"],
       ["route-map OP permit 10"],
+      ["route-map OVN-BGP-MINE permit 10"],
       ["router bgp 64999 vrf other"],
     );
     const agentRunning = fc.constantFrom<FrrIntent>(
@@ -212,7 +248,7 @@ ip prefix-list PL seq 5 permit 10.0.0.0/8
           for (const r of diff.remove) {
             const s = [...r.path, r.line].join(" > ");
             assert.ok(/OVN-BGP-|import vrf a-vrf|router bgp 64999 vrf a-vrf/.test(s), s);
-            assert.ok(!/vrf other|route-map OP\b/.test(s), s);
+            assert.ok(!/vrf other|route-map OP\b|OVN-BGP-MINE/.test(s), s);
           }
         },
       ),
