@@ -199,6 +199,11 @@ describe("vrf layout end to end (dummy in a VRF, FRR leaks it into the default i
 
   test("the seed's device names through config: `ovn` in `ovn-bgp-vrf`; renamed back and forth, announced every time", async () => {
     await agent?.stop("SIGKILL");
+    // A fresh zebra: FRR 8.4's zebra, after the previous test's churn (failover, moves, restarts),
+    // was seen to crash on a VRF removal (SIGSEGV in rib_process_dplane_results, an FRR bug; the
+    // agent already drops the instance first and removes the dummy, then the VRF, with pauses).
+    // Production runs FRR under watchfrr, and the agent re-applies after a restart.
+    await rig.hostFrr.restart(); // back to the operator's frr.conf; the first sync re-applies ours
     const names = rig.extraConfig("seed-names.conf", ["[DEFAULT]", "bgp_nic = ovn", "bgp_vrf = ovn-bgp-vrf"]);
     // Each rename deletes the agent's devices and creates them under the other names; zebra must see
     // the addresses of the re-created dummy every time (apply.ts DEVICE_SETTLE_MS).

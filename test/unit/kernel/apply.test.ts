@@ -187,11 +187,56 @@ describe("kernel apply", () => {
       (at[1] ?? 0) - (at[0] ?? 0) >= 290,
       `the address batch waited ${(at[1] ?? 0) - (at[0] ?? 0)} ms`,
     );
-    // A deletion settles nothing: no pause (a long one would show).
+    // Other devices settle nothing: no pause (a long one would show).
     at.length = 0;
+    const vlan: KernelOps = {
+      ops: [
+        {
+          ...op("link", "br-ex.100", "add", ["link add link br-ex name br-ex.100 type vlan id 100"], "link"),
+          linkKind: "vlan",
+        },
+        address,
+      ],
+      blocked: [],
+      problems: [],
+    };
     const started = performance.now();
-    await applyKernelOps(plan("del"), { exec, sysctl: noSysctl, deviceSettleMs: 60_000 });
+    await applyKernelOps(vlan, { exec, sysctl: noSysctl, deviceSettleMs: 60_000 });
     assert.ok(performance.now() - started < 30_000);
+  });
+
+  it("a VRF that goes is removed in steps: its dummy, then the VRF, then what is created", async () => {
+    const { exec, calls } = fakeIp();
+    const link = (key: string, verb: KernelOp["op"], kind: string, line: string): KernelOp => ({
+      ...op("link", key, verb, [line], "link"),
+      linkKind: kind,
+    });
+    const plan: KernelOps = {
+      ops: [
+        link("bgp-vrf", "del", "vrf", "link del dev bgp-vrf"),
+        link("bgp-nic", "del", "dummy", "link del dev bgp-nic"),
+        link("ovn-bgp-vrf", "add", "vrf", "link add name ovn-bgp-vrf type vrf table 10"),
+        link("ovn", "add", "dummy", "link add name ovn type dummy"),
+        op("address", "ovn|172.24.4.92/32", "add", ["address replace 172.24.4.92/32 dev ovn"]),
+      ],
+      blocked: [],
+      problems: [],
+    };
+    await applyKernelOps(plan, { exec, sysctl: noSysctl, deviceSettleMs: 0 });
+    assert.deepEqual(
+      calls.map((c) =>
+        (c.stdin ?? "")
+          .split("\n")
+          .filter((l) => l && l !== BATCH_MARKER)
+          .join("\n"),
+      ),
+      [
+        "link del dev bgp-nic",
+        "link del dev bgp-vrf",
+        "link add name ovn-bgp-vrf type vrf table 10\nlink add name ovn type dummy",
+        "address replace 172.24.4.92/32 dev ovn",
+      ],
+    );
   });
 
   it("an abort on a line that should not abort leaves every later line unknown (failed, never 'gone')", async () => {
