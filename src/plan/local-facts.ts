@@ -18,8 +18,21 @@ export interface LocalBridge {
   readonly patchPorts: readonly string[];
 }
 
+/** One of the host's own addresses (on a device the agent does not manage), with its network. */
+export interface HostNetwork {
+  /** "10.255.1.1/30" as the kernel lists it. */
+  readonly cidr: string;
+  readonly dev: string;
+}
+
 export interface LocalFacts {
   readonly chassisName: string;
+  /**
+   * The host's own addresses and connected networks (underlay, loopback, management), read from
+   * the kernel: nothing that overlaps them is exposed (it would steer the host's own traffic, its
+   * BGP sessions included, into a provider bridge). Absent: not known (tests, `plan` off-host).
+   */
+  readonly hostNetworks?: readonly HostNetwork[];
   /** In mapping order, from external_ids:ovn-bridge-mappings "public:br-ex,ext2:br-ex2". */
   readonly bridgeMappings: readonly BridgeMapping[];
   readonly bridges: ReadonlyMap<string, LocalBridge>;

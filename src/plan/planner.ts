@@ -54,7 +54,7 @@ export class Planner {
     this.facts = facts;
     this.store = new SbStore(facts.chassisName);
     this.slots = bridgeSlots(config, facts);
-    this.rules = new Rules(config, this.slots, this.store, this.graph);
+    this.rules = new Rules(config, this.slots, this.store, this.graph, facts.hostNetworks);
     this.host = computeHostWide(config, facts, this.slots, []);
   }
 
@@ -104,7 +104,7 @@ export class Planner {
   setFacts(facts: LocalFacts): PlanDelta {
     this.facts = facts;
     this.slots = bridgeSlots(this.config, facts);
-    this.rules = new Rules(this.config, this.slots, this.store, this.graph);
+    this.rules = new Rules(this.config, this.slots, this.store, this.graph, facts.hostNetworks);
     this.store.rename(facts.chassisName);
     return this.recomputeEverything();
   }

@@ -29,6 +29,7 @@ import {
   type MacColumn,
   type NatEntry,
   type Parsed,
+  parseIpPrefix,
   parseMacColumn,
   parseNatEntry,
   parseNeutronCidrs,
@@ -40,6 +41,7 @@ import type { DepGraph } from "./dep-graph.ts";
 import type { PlanEntry, PlanProblem } from "./desired-state.ts";
 import { EntryDraft, type ExposeVia } from "./entry-builder.ts";
 import { type BridgeSlot, type BridgeSlots, vlanDevice } from "./host-wide.ts";
+import type { HostNetwork } from "./local-facts.ts";
 import { logicalPortError } from "./names.ts";
 import { keyDpType, keyName, keyRow, type SbStore } from "./sb-store.ts";
 
@@ -123,18 +125,52 @@ class Reporter {
   }
 }
 
+/** Whether two prefixes of one family share any address (one contains the other). */
+const overlaps = (a: IpPrefix, b: IpPrefix): boolean =>
+  a.family === b.family && (contains(a, b) || contains(b, a));
+
 export class Rules {
   private readonly tenantExposure: boolean;
   private readonly scopes: ReadonlySet<string>;
+
+  private readonly hostNets: ReadonlyArray<{ net: IpPrefix; text: string }>;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly slots: BridgeSlots,
     private readonly store: SbStore,
     private readonly graph: DepGraph,
+    hostNetworks: readonly HostNetwork[] = [],
   ) {
     this.tenantExposure = config.expose_tenant_networks || config.expose_ipv6_gua_tenant_networks;
     this.scopes = new Set(config.address_scopes);
+    const nets: Array<{ net: IpPrefix; text: string }> = [];
+    for (const h of hostNetworks) {
+      const p = parseIpPrefix(h.cidr);
+      if (p.ok) nets.push({ net: p.value, text: `${h.cidr} on ${h.dev}` });
+    }
+    this.hostNets = nets;
+  }
+
+  /**
+   * Why an entry must not be applied: one of its prefixes (rule, route, advertised address)
+   * overlaps the host's own addresses or connected networks. Undefined: it is safe.
+   */
+  private overlapsHost(e: PlanEntry): string | undefined {
+    if (this.hostNets.length === 0) return undefined;
+    const prefixes = [
+      ...e.rules.flatMap((r) => (r.to !== undefined ? [r.to] : [])),
+      ...e.routes.filter((r) => r.dst !== "default").map((r) => r.dst),
+      ...e.advertised,
+    ];
+    for (const text of prefixes) {
+      const p = parseIpPrefix(text);
+      if (!p.ok) continue;
+      const hit = this.hostNets.find((h) => overlaps(p.value, h.net));
+      if (hit)
+        return `${e.cause.event} ${p.value.network}: overlaps the host's own ${hit.text}; not exposed (it would steer the host's traffic into the provider bridge)`;
+    }
+    return undefined;
   }
 
   // ---- tracked reads ------------------------------------------------------------------------
@@ -356,6 +392,13 @@ export class Rules {
         break;
     }
     if (pb.natAddresses.length > 0) this.natCarrier(pb, entries, rep);
+    // Nothing the Southbound says may steer the host's own traffic: such entries are refused, named.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const why = this.overlapsHost(entries[i] as PlanEntry);
+      if (why === undefined) continue;
+      rep.report(why);
+      entries.splice(i, 1);
+    }
     // Column oddities matter only for rows that take part here (topology or exposed rows).
     if (entries.length > 0 || tenantDatapath !== undefined || pb.type !== "")
       for (const o of pb.oddities) rep.report(`odd column ${o}`);

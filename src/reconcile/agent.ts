@@ -42,11 +42,13 @@ import {
   touchedCount,
 } from "../plan/desired-kernel.ts";
 import type { DesiredState, PlanEntry } from "../plan/desired-state.ts";
+import type { HostNetwork, LocalFacts } from "../plan/local-facts.ts";
 import { type PlanDelta, Planner } from "../plan/planner.ts";
 import { withdrawEvent } from "../plan/render-plan.ts";
 import type { Logger } from "../util/log.ts";
 import type { AgentMetrics } from "../util/metrics.ts";
 import { type ChassisSources, openChassisSources, SourcesAborted } from "./chassis-sources.ts";
+import { readHostNetworks } from "./host-networks.ts";
 import { toLocalFacts } from "./local-facts-from-ovs.ts";
 import {
   ALL_TARGETS,
@@ -108,6 +110,8 @@ export class Agent {
    * flows carry OVN's own cookies, one of which could equal ours).
    */
   private readonly flowBridges = new Set<string>();
+  /** The host's own networks, read at open (see host-networks.ts). */
+  private hostNetworks: readonly HostNetwork[] | undefined;
   /** Fired by stop(): a connect in progress gives up at once. */
   private readonly stopping = new AbortController();
   private frrWatcher: FrrWatcher | undefined;
@@ -159,10 +163,9 @@ export class Agent {
       await sources.stop();
       throw new SourcesAborted();
     }
-    const planner = new Planner(
-      this.config,
-      toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)),
-    );
+    const ovsFacts = readOvsFacts(sources.ovs.replica);
+    this.hostNetworks = await this.readHostNetworks(toLocalFacts(sources.chassisName, ovsFacts));
+    const planner = new Planner(this.config, toLocalFacts(sources.chassisName, ovsFacts, this.hostNetworks));
     this.planner = planner;
     planner.load(sources.sb.replica.snapshot());
     this.desiredKernel = DesiredKernel.of(planner.state());
@@ -171,6 +174,23 @@ export class Agent {
     await this.narrowMonitor();
     await sources.sb.barrier(); // the tenant ports the narrower condition brings are planned before the first pass
     this.logLoaded(planner.state());
+  }
+
+  private async readHostNetworks(facts: LocalFacts): Promise<readonly HostNetwork[] | undefined> {
+    try {
+      const nets = await readHostNetworks(this.config, facts, {
+        ...(this.opts.exec ? { exec: this.opts.exec } : {}),
+        ...(this.opts.netns ? { netns: this.opts.netns } : {}),
+      });
+      this.opts.log.debug({ hostNetworks: nets.map((n) => `${n.cidr} ${n.dev}`) }, "host networks");
+      return nets;
+    } catch (err) {
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        "could not read the host's own addresses: exposures are not checked against them",
+      );
+      return undefined;
+    }
   }
 
   /** Open, then keep reconciling until stop() (or, with `watch: false`, one full pass). */
@@ -261,7 +281,9 @@ export class Agent {
     const planner = this.planner;
     const dk = this.desiredKernel;
     if (!sources || !planner || !dk) return;
-    const delta = planner.setFacts(toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)));
+    const delta = planner.setFacts(
+      toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica), this.hostNetworks),
+    );
     this.logDelta(delta);
     mergeTouched(
       this.pendingKeys,

@@ -125,6 +125,40 @@ describe("problems", () => {
     assert.ok(flattenPlan(open).rules.some((r) => r.to === "0.0.0.0/0"));
   });
 
+  it("a tenant subnet overlapping the host's own network (its underlay, its BGP peer) is refused and named", () => {
+    // The host's underlay is 10.0.0.0/24 (its BGP peer sits there): the seed's tenant subnet
+    // 10.0.0.64/26 and the tenant VM 10.0.0.95 would steer that traffic into br-ex.
+    const facts = seedFacts(GW, {
+      hostNetworks: [
+        { cidr: "10.0.0.1/24", dev: "eth0" },
+        { cidr: "127.0.0.1/8", dev: "lo" },
+      ],
+    });
+    const state = planFromScratch(testConfig(), facts, seedSouthbound());
+    const flat = flattenPlan(state);
+    assert.ok(!flat.rules.some((r) => r.to?.startsWith("10.0.0.")), JSON.stringify(flat.rules));
+    assert.ok(!flat.routes.some((r) => r.dst.startsWith("10.0.0.")), "no route into the host's network");
+    assert.ok(
+      flat.rules.some((r) => r.to === `${S.crlrp.ip4}/32`),
+      "the gateway stays exposed",
+    );
+    const messages = state.problems.map((p) => `${p.object}: ${p.message}`).join("\n");
+    assert.match(
+      messages,
+      /SubnetRouterAttachedEvent 10\.0\.0\.64\/26: overlaps the host's own 10\.0\.0\.1\/24 on eth0/,
+    );
+    assert.match(
+      messages,
+      /TenantPortCreatedEvent 10\.0\.0\.95\/32: overlaps the host's own 10\.0\.0\.1\/24 on eth0/,
+    );
+    // Without the host's networks known, the same Southbound exposes them (nothing to protect).
+    assert.ok(
+      flattenPlan(planFromScratch(testConfig(), seedFacts(GW), seedSouthbound())).rules.some(
+        (r) => r.to === "10.0.0.64/26",
+      ),
+    );
+  });
+
   it("cr-lrp on a network not mapped here is reported", () => {
     const state = planFromScratch(
       testConfig(),
