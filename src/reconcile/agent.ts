@@ -193,6 +193,22 @@ export class Agent {
     }
   }
 
+  /** The periodic pass re-reads the host's networks; a change re-plans like a local OVS change. */
+  private async refreshHostNetworks(): Promise<void> {
+    const sources = this.sources;
+    if (!sources) return;
+    const nets = await this.readHostNetworks(
+      toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)),
+    );
+    if (nets === undefined || JSON.stringify(nets) === JSON.stringify(this.hostNetworks)) return;
+    this.opts.log.info(
+      { hostNetworks: nets.map((n) => `${n.cidr} ${n.dev}`) },
+      "the host's own networks changed",
+    );
+    this.hostNetworks = nets;
+    this.onOvsChanges();
+  }
+
   /** Open, then keep reconciling until stop() (or, with `watch: false`, one full pass). */
   async start(): Promise<void> {
     await this.open();
@@ -442,7 +458,10 @@ export class Agent {
 
   private async pass(req: PassRequest): Promise<PassResult> {
     if (!this.planner || !this.desiredKernel) return { failed: new Set() };
-    if (req.reasons.includes("periodic")) this.relevel();
+    if (req.reasons.includes("periodic")) {
+      await this.refreshHostNetworks();
+      this.relevel();
+    }
     const started = performance.now();
     const failed = new Set<Target>();
     const run = async (target: Target, fn: () => Promise<TargetStatus | undefined>) => {
