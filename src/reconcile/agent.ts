@@ -30,7 +30,10 @@ import { KernelApplier, NEEDS_FULL_PASS } from "../host/kernel/kernel-applier.ts
 import { KernelWatcher } from "../host/kernel/kernel-watcher.ts";
 import { deletesVrf } from "../host/kernel/link.ts";
 import { parseMonitorLine } from "../host/kernel/monitor-event.ts";
+import { normaliseSysctl } from "../host/kernel/sysctl.ts";
+import { SysctlWatcher } from "../host/kernel/sysctl-watcher.ts";
 import type { ApplyReport, KernelOps } from "../host/kernel/types.ts";
+import { sysctlPath } from "../host/kernel/validate.ts";
 import { FlowApplier, type FlowSyncResult } from "../host/openflow/flow-applier.ts";
 import { readOvsFacts } from "../ovs/ovs-facts.ts";
 import type { RowChange } from "../ovsdb/wire/datum.ts";
@@ -110,6 +113,7 @@ export class Agent {
    * flows carry OVN's own cookies, one of which could equal ours).
    */
   private readonly flowBridges = new Set<string>();
+  private sysctlWatcher: SysctlWatcher | undefined;
   /** The host's own networks, read at open (see host-networks.ts). */
   private hostNetworks: readonly HostNetwork[] | undefined;
   /** Fired by stop(): a connect in progress gives up at once. */
@@ -193,6 +197,19 @@ export class Agent {
     }
   }
 
+  /** The sysctls the plan wants, as /proc/sys paths (invalid keys are the kernel pass's to report). */
+  private wantedSysctls(): Array<{ path: string; value: string }> {
+    const out: Array<{ path: string; value: string }> = [];
+    for (const s of this.planner?.hostWide().sysctls ?? []) {
+      try {
+        out.push({ path: sysctlPath(s.key).path, value: normaliseSysctl(s.value) });
+      } catch {
+        /* reported by the kernel pass */
+      }
+    }
+    return out;
+  }
+
   /** The periodic pass re-reads the host's networks; a change re-plans like a local OVS change. */
   private async refreshHostNetworks(): Promise<void> {
     const sources = this.sources;
@@ -234,6 +251,15 @@ export class Agent {
         onRestart: (d) => this.loop?.trigger(["frr"], `frr (re)started: ${d.join(",")}`, true),
       });
       this.frrWatcher.start();
+      this.sysctlWatcher = new SysctlWatcher({
+        io: this.kernel.sysctlIo,
+        wanted: () => this.wantedSysctls(),
+        onDrift: (paths) => {
+          this.log.info({ paths }, "sysctl drift");
+          this.loop?.trigger(["kernel"], "sysctl drift", true);
+        },
+      });
+      this.sysctlWatcher.start();
       this.loop.every(this.config.reconcile_interval * 1000);
     }
     this.loop.trigger(ALL_TARGETS, "start", true);
@@ -262,6 +288,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.loop?.stop();
+    this.sysctlWatcher?.stop();
     this.frrWatcher?.stop();
     await Promise.all(this.kernelWatchers.map((w) => w.stop()));
     await this.kernel.close();

@@ -130,6 +130,11 @@ export class KernelApplier {
     return this.diff(desired, await this.observe(desired));
   }
 
+  /** How this applier reads and writes sysctls (for the drift watch). */
+  get sysctlIo(): SysctlIo {
+    return this.sysctl;
+  }
+
   /** Pure: what would change. */
   diff(desired: KernelState, observed: ObservedKernel): KernelOps {
     return diffKernel(desired, observed, this.optionsFor(desired));

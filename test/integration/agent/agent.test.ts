@@ -124,6 +124,18 @@ describe("ovn-bgp agent end to end (table layout)", { skip }, () => {
       },
     );
 
+    // A sysctl has no change notification: the agent looks once a second and heals it.
+    const proxyArp = () =>
+      hostNs.exec(["cat", "/proc/sys/net/ipv4/conf/br-ex/proxy_arp"]).then((v) => v.trim());
+    assert.equal(await proxyArp(), "1");
+    await hostNs.exec(["sysctl", "-qw", "net.ipv4.conf.br-ex.proxy_arp=0"]);
+    await waitFor(async () => (await proxyArp()) === "1", {
+      what: `proxy_arp on br-ex healed; agent log:\n${log().slice(-2000)}`,
+      timeoutMs: 3_000,
+      intervalMs: 50,
+    });
+    assert.match(log(), /sysctl drift/);
+
     await agent.stop("SIGKILL");
     assert.ok((await spineRoutes())["172.24.4.92/32"], "routes stay while the agent is down");
     agent = rig.startAgent();
