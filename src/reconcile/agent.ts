@@ -35,6 +35,7 @@ import { SysctlWatcher } from "../host/kernel/sysctl-watcher.ts";
 import type { ApplyReport, KernelOps } from "../host/kernel/types.ts";
 import { sysctlPath } from "../host/kernel/validate.ts";
 import { FlowApplier, type FlowSyncResult } from "../host/openflow/flow-applier.ts";
+import { FlowWatcher } from "../host/openflow/flow-watcher.ts";
 import { readOvsFacts } from "../ovs/ovs-facts.ts";
 import type { RowChange } from "../ovsdb/wire/datum.ts";
 import {
@@ -114,6 +115,7 @@ export class Agent {
    */
   private readonly flowBridges = new Set<string>();
   private sysctlWatcher: SysctlWatcher | undefined;
+  private flowWatcher: FlowWatcher | undefined;
   /** The host's own networks, read at open (see host-networks.ts). */
   private hostNetworks: readonly HostNetwork[] | undefined;
   /** Fired by stop(): a connect in progress gives up at once. */
@@ -260,6 +262,15 @@ export class Agent {
         },
       });
       this.sysctlWatcher.start();
+      this.flowWatcher = new FlowWatcher({
+        cookies: [this.config.flow_cookie],
+        ...(this.opts.netns ? { netns: this.opts.netns } : {}),
+        onDrift: (bridge, line) => {
+          this.log.info({ bridge, line }, "flow drift");
+          this.loop?.trigger(["flows"], "flow drift", true);
+        },
+        onMonitorExit: (bridge, why) => this.log.debug({ bridge, why }, "flow monitor exited; restarting"),
+      });
       this.loop.every(this.config.reconcile_interval * 1000);
     }
     this.loop.trigger(ALL_TARGETS, "start", true);
@@ -289,6 +300,7 @@ export class Agent {
     this.stopping.abort();
     this.loop?.stop();
     this.sysctlWatcher?.stop();
+    this.flowWatcher?.stop();
     this.frrWatcher?.stop();
     await Promise.all(this.kernelWatchers.map((w) => w.stop()));
     await this.kernel.close();
@@ -585,7 +597,15 @@ export class Agent {
 
   private async syncFlows(): Promise<TargetStatus> {
     const host = (this.planner as Planner).hostWide();
-    const res = await this.flows.sync(host.flows, this.bridgesForFlows());
+    const bridges = this.bridgesForFlows();
+    this.flowWatcher?.writingFlows();
+    let res: FlowSyncResult;
+    try {
+      res = await this.flows.sync(host.flows, bridges);
+    } finally {
+      this.flowWatcher?.wrote();
+      this.flowWatcher?.watch(bridges);
+    }
     return this.statusOf("flows", "full", flowResults(res), false);
   }
 

@@ -540,6 +540,25 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
       await ip("neigh", "del", "172.24.4.160", "dev", "br-ex");
       await ip("address", "del", "169.254.1.1/32", "dev", "br-ex");
       await converged("healed after drift");
+      // Flows and sysctls have their own watches: deleted flows and a reset proxy_arp come back
+      // within seconds, far ahead of the periodic pass.
+      const flowPasses = async () =>
+        (await metrics.passesTotal.get()).values
+          .filter((v) => v.labels.component === "flows")
+          .reduce((n, v) => n + v.value, 0);
+      const before = await flowPasses();
+      await ovs.ofctl("del-flows", ovs.target("br-ex"), "cookie=999/-1");
+      await ns.exec(["sysctl", "-qw", "net.ipv4.conf.br-ex.proxy_arp=0"]);
+      await waitFor(async () => (await ourFlows()).length === 2, {
+        what: "br-ex flows back",
+        timeoutMs: 3_000,
+        intervalMs: 50,
+      });
+      await waitFor(
+        async () => (await ns.exec(["cat", "/proc/sys/net/ipv4/conf/br-ex/proxy_arp"])).trim() === "1",
+        { what: "proxy_arp back", timeoutMs: 3_000, intervalMs: 50 },
+      );
+      assert.ok((await flowPasses()) > before, "a flows pass ran for the drift");
       await writer.write(initialWorld(), w);
       await converged("back to nothing");
     });
