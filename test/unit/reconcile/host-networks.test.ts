@@ -13,7 +13,7 @@ const addr = (local: string, prefixlen: number, scope = "global") => ({
 });
 
 describe("readHostNetworks", () => {
-  it("keeps the underlay and loopback, leaves out bridges, their VLANs, bgp_nic, the VRF and link scope", async () => {
+  it("keeps the underlay and loopback, leaves out bridges, their VLANs, bgp_nic, the VRF, the agent's devices and link scope", async () => {
     const links = [
       { ifname: "lo", addr_info: [addr("127.0.0.1", 8, "host"), addr("::1", 128, "host")] },
       { ifname: "eth0", addr_info: [addr("10.255.1.1", 30), addr("fe80::1", 64, "link")] },
@@ -22,9 +22,13 @@ describe("readHostNetworks", () => {
       { ifname: "bgp-nic", master: "bgp-vrf", addr_info: [addr("172.24.4.92", 32)] },
       { ifname: "bgp-vrf", addr_info: [] },
       { ifname: "other", master: "bgp-vrf", addr_info: [addr("192.0.2.9", 32)] },
+      // The agent's devices under their old names (bgp_nic/bgp_vrf just renamed): still ours.
+      { ifname: "old-nic", master: "old-vrf", ifalias: "ovn-bgp", addr_info: [addr("172.24.4.93", 32)] },
+      { ifname: "old-vrf", ifalias: "ovn-bgp", addr_info: [] },
+      { ifname: "adopted", master: "old-vrf", addr_info: [addr("172.24.4.94", 32)] },
     ];
     const exec: Exec = async (req) => {
-      assert.deepEqual(req.argv, ["ip", "-j", "address", "show"]);
+      assert.deepEqual(req.argv, ["ip", "-j", "-d", "address", "show"]);
       return { code: 0, stdout: JSON.stringify(links), stderr: "" };
     };
     const nets = await readHostNetworks(
