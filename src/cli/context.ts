@@ -38,6 +38,14 @@ export interface CliContext {
 
 /** Options of one command as commander parsed them, plus its operands (and, for pass-through commands, */
 /** the options it did not know) in `args`. */
+/** Resolves once SIGINT/SIGTERM arrived (at once if one already did). */
+export function whenSignalled(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
 export type CommandOptions = Readonly<Record<string, unknown>> & { readonly args: readonly string[] };
 
 /** What `src/cli/commands/<name>.ts` exports. Returns the exit status (undefined means 0). */

@@ -24,6 +24,7 @@
 import type { AgentConfig } from "../config/agent-config.ts";
 import {
   contains,
+  hostCidr,
   type IpPrefix,
   isIpv6Gua,
   type MacColumn,
@@ -158,11 +159,12 @@ export class Rules {
    */
   private overlapsHost(e: PlanEntry): string | undefined {
     if (this.hostNets.length === 0) return undefined;
-    const prefixes = [
+    // A VM's /32 is its rule, its route and its advertisement: look at each prefix once.
+    const prefixes = new Set([
       ...e.rules.flatMap((r) => (r.to !== undefined ? [r.to] : [])),
       ...e.routes.filter((r) => r.dst !== "default").map((r) => r.dst),
-      ...e.advertised,
-    ];
+      ...e.advertised.map((ip) => (ip.includes("/") ? ip : hostCidr(ip, ip.includes(":") ? 6 : 4))),
+    ]);
     for (const text of prefixes) {
       const p = parseIpPrefix(text);
       if (!p.ok) continue;

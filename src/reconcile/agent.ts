@@ -169,9 +169,12 @@ export class Agent {
       await sources.stop();
       throw new SourcesAborted();
     }
-    const ovsFacts = readOvsFacts(sources.ovs.replica);
-    this.hostNetworks = await this.readHostNetworks(toLocalFacts(sources.chassisName, ovsFacts));
-    const planner = new Planner(this.config, toLocalFacts(sources.chassisName, ovsFacts, this.hostNetworks));
+    const facts = toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica));
+    this.hostNetworks = await this.readHostNetworks(facts);
+    const planner = new Planner(this.config, {
+      ...facts,
+      ...(this.hostNetworks ? { hostNetworks: this.hostNetworks } : {}),
+    });
     this.planner = planner;
     planner.load(sources.sb.replica.snapshot());
     this.desiredKernel = DesiredKernel.of(planner.state());

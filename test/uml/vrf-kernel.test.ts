@@ -25,6 +25,15 @@ const link = async (l: KernelLab, name: string) =>
       }
     | undefined;
 
+/** A full sync in which every object was applied. */
+async function syncAllApplied(l: KernelLab, state: ReturnType<typeof seedState>): Promise<void> {
+  const report = await l.applier.sync(state);
+  assert.deepEqual(
+    report.items.filter((i) => !i.ok),
+    [],
+  );
+}
+
 const SEED_ADDRESSES = ["172.24.4.163/32", "172.24.4.92/32", "2001:db8::20/128", "2001:db8::21c/128"];
 
 describe("vrf layout devices (real kernel with vrf and dummy)", { skip: netnsUnavailable() ?? false }, () => {
@@ -32,11 +41,7 @@ describe("vrf layout devices (real kernel with vrf and dummy)", { skip: netnsUna
     const l = await kernelLab("kv");
     labs.push(l);
     const d = seedState({ layout: "vrf" });
-    const first = await l.applier.sync(d);
-    assert.deepEqual(
-      first.items.filter((i) => !i.ok),
-      [],
-    );
+    await syncAllApplied(l, d);
     const nic = await link(l, "bgp-nic");
     assert.equal(nic?.master, "bgp-vrf");
     assert.equal(nic?.ifalias, "ovn-bgp");
@@ -56,11 +61,7 @@ describe("vrf layout devices (real kernel with vrf and dummy)", { skip: netnsUna
     labs.push(l);
     await l.ip("link add name bgp-vrf type vrf table 10");
     await l.ip("link add name bgp-nic type dummy");
-    const report = await l.applier.sync(seedState({ layout: "vrf" }));
-    assert.deepEqual(
-      report.items.filter((i) => !i.ok),
-      [],
-    );
+    await syncAllApplied(l, seedState({ layout: "vrf" }));
     const nic = await link(l, "bgp-nic");
     assert.equal(nic?.master, "bgp-vrf", "the operator's dummy is enslaved to the VRF");
     assert.ok(
@@ -97,11 +98,7 @@ describe("vrf layout devices (real kernel with vrf and dummy)", { skip: netnsUna
     labs.push(l);
     await l.ip("link add name bgp-vrf type vrf table 77");
     await l.ip("link set dev bgp-vrf alias ovn-bgp");
-    const report = await l.applier.sync(seedState({ layout: "vrf" }));
-    assert.deepEqual(
-      report.items.filter((i) => !i.ok),
-      [],
-    );
+    await syncAllApplied(l, seedState({ layout: "vrf" }));
     assert.equal((await link(l, "bgp-vrf"))?.linkinfo?.info_data?.table, 10);
     assert.equal((await link(l, "bgp-nic"))?.master, "bgp-vrf");
   });

@@ -6,7 +6,7 @@
 import { Agent } from "../../reconcile/agent.ts";
 import { componentLogger } from "../../util/log.ts";
 import { createMetrics, startMetricsServer } from "../../util/metrics.ts";
-import type { CliContext, CommandOptions } from "../context.ts";
+import { type CliContext, type CommandOptions, whenSignalled } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 
 export async function run(ctx: CliContext, opts: CommandOptions): Promise<number> {
@@ -22,10 +22,7 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
         return { ok, chassis: agent.chassisName, targets };
       })
     : undefined;
-  const stopped = new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    ctx.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  const stopped = whenSignalled(ctx.signal);
   // A signal while connecting stops the agent, which makes start() reject: that is not an error.
   const starting = agent.start();
   starting.catch(() => {});

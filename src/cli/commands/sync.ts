@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { Agent } from "../../reconcile/agent.ts";
 import { componentLogger } from "../../util/log.ts";
-import type { CliContext, CommandOptions } from "../context.ts";
+import { type CliContext, type CommandOptions, whenSignalled } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 
 export async function run(ctx: CliContext, opts: CommandOptions): Promise<number> {
@@ -17,10 +17,7 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
   }
   const { config } = ctx.loadConfig();
   const agent = new Agent(config, { log: componentLogger(ctx.rootLog, "agent"), watch: false });
-  const stopped = new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    ctx.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  const stopped = whenSignalled(ctx.signal);
   const work = (async () => {
     await agent.start();
     await agent.idle();

@@ -14,7 +14,7 @@ import { unsupportedLinkMessage } from "./diff.ts";
 import { writeAtomic } from "./dropin-files.ts";
 import { type BatchResult, runWriteBatch } from "./ip-batch.ts";
 import type { IpWriter } from "./ip-session.ts";
-import { isUnsupportedKindError } from "./link.ts";
+import { deletesVrfDevice, isUnsupportedKindError } from "./link.ts";
 import type { SysctlIo } from "./sysctl.ts";
 import type { ApplyItem, ApplyReport, KernelOp, KernelOps } from "./types.ts";
 
@@ -26,6 +26,8 @@ export interface ApplyContext {
   readonly writer?: IpWriter;
   /** Pause after creating or enslaving a VRF or dummy, before its addresses; default DEVICE_SETTLE_MS. */
   readonly deviceSettleMs?: number;
+  /** How that pause is taken (tests record it instead of waiting); default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ApplyOutcome {
@@ -36,11 +38,12 @@ export interface ApplyOutcome {
 
 /**
  * After a pass creates a VRF or a dummy, or moves a dummy into its VRF, the address lines wait this
- * long (and a VRF's removal is spread over settled steps, see batchesOf). FRR's zebra (seen with 8.4) drops addresses that arrive right behind such a link change when
- * the device's name was in use before (a re-created bgp-nic, a renamed bgp_nic): it then shows the
- * dummy in its VRF without addresses and nothing is announced, until the addresses are added again.
- * Measured inside user-mode Linux: one batch lost them in 5 of 12 re-creations, a 300 ms pause in
- * none. It only costs the passes that create those devices (start on a fresh host, a layout change).
+ * long (and a VRF's removal is spread over settled steps, see batchesOf). FRR's zebra (seen with
+ * 8.4) drops addresses that arrive right behind such a link change when the device's name was in
+ * use before (a re-created bgp-nic, a renamed bgp_nic): it then shows the dummy in its VRF without
+ * addresses and nothing is announced, until the addresses are added again. Measured inside
+ * user-mode Linux: one batch lost them in 5 of 12 re-creations, a 300 ms pause in none. It only
+ * costs the passes that create or remove those devices (start on a fresh host, a layout change).
  */
 export const DEVICE_SETTLE_MS = 1000;
 
@@ -68,8 +71,6 @@ export function layoutBatch(ops: readonly KernelOp[]): { text: string; lines: st
 
 /** A VRF or dummy created, fixed or deleted (the devices zebra must catch up with). */
 const touchesAnnounceDevice = (o: KernelOp): boolean => o.linkKind === "vrf" || o.linkKind === "dummy";
-const deletesVrfDevice = (o: KernelOp): boolean =>
-  o.linkKind === "vrf" && o.lines.some((l) => l.startsWith("link del "));
 
 /**
  * The batches of one apply, in order: links, then IPv4, then IPv6. When a VRF goes, the links are
@@ -105,7 +106,7 @@ export async function applyKernelOps(plan: KernelOps, ctx: ApplyContext): Promis
   const batches = { link: "", ip: "", ip6: "" };
   let settleBefore = false;
 
-  const settle = () => delay(ctx.deviceSettleMs ?? DEVICE_SETTLE_MS);
+  const settle = () => (ctx.sleep ?? delay)(ctx.deviceSettleMs ?? DEVICE_SETTLE_MS);
   for (const [channel, ops] of batchesOf(plan.ops)) {
     const { text, lines, owner } = layoutBatch(ops);
     batches[channel] += text;

@@ -60,8 +60,9 @@ export interface DiffOptions {
   /** Which addresses on other devices are the agent's helpers (default: the upstream scheme). */
   readonly isHelperAddress?: (cidr: string) => boolean;
   /**
-   * Devices the agent put helper addresses on since it started (provider bridges and their VLAN
-   * devices), besides those of `desired`: only there is a helper-shaped address the agent's.
+   * Devices the agent puts helper addresses on: those of `desired` and those it put them on earlier
+   * in this run (provider bridges and their VLAN devices). Only there is a helper-shaped address the
+   * agent's. Absent: the devices of `desired` (helperDevicesOf).
    */
   readonly helperDevices?: ReadonlySet<string>;
   readonly rtTablesDropin?: string;
@@ -225,7 +226,7 @@ export function addressOwnership(
   return (a) => (ownedDevs.has(a.dev) && !isLinkLocal(a)) || (helperDevs.has(a.dev) && isHelper(a.cidr));
 }
 
-/** The devices `desired` puts helper addresses on, with those of `opts.helperDevices`. */
+/** The devices `desired` puts helper addresses on, added to `known`. */
 export function helperDevicesOf(
   desired: Pick<KernelState, "addresses">,
   isHelper: (cidr: string) => boolean,
@@ -264,7 +265,8 @@ export function diffKernel(
   for (const l of observed.links) {
     if (wantedNames.has(l.name) || l.alias !== OWNER_ALIAS || !OWNED_LINK_KINDS.has(l.kind ?? "")) continue;
     deleting.add(l.name);
-    b.links.push({ ...ipOp("link", l.name, "del", [linkDelLine(l.name)], "link"), linkKind: l.kind ?? "" });
+    const del = ipOp("link", l.name, "del", [linkDelLine(l.name)], "link");
+    b.links.push(l.kind !== undefined ? { ...del, linkKind: l.kind } : del);
   }
   const present = (dev: string) => (observedLinks.has(dev) && !deleting.has(dev)) || creating.has(dev);
   const unsupported: string[] = [];
@@ -317,7 +319,7 @@ export function diffKernel(
     ...(opts.ownedDevices ?? []),
     ...wantedLinks.filter((l) => l.kind === "dummy").map((l) => l.name),
   ]);
-  const helperDevs = helperDevicesOf(desired, isHelper, opts.helperDevices);
+  const helperDevs = opts.helperDevices ?? helperDevicesOf(desired, isHelper);
   const ctx: KindContext = { proto, present, ownsAddress: addressOwnership(ownedDevs, isHelper, helperDevs) };
   for (const kind of KEYED_KINDS)
     diffKind(kind, kind.desired(desired), kind.observed(observed), vanishing, ctx, b, decisions);

@@ -249,7 +249,7 @@ export class KernelApplier {
     await this.writer?.close();
   }
 
-  /** Diff options with the helper devices: those of `desired` join the remembered ones on a real pass. */
+  /** Diff options with every helper device (desired's and the remembered ones); a real pass remembers them. */
   private optionsFor(desired: KernelState, remember = false): DiffOptions {
     const devs = helperDevicesOf(desired, this.isHelper, this.helperDevices);
     if (remember) for (const d of devs) this.helperDevices.add(d);

@@ -135,11 +135,10 @@ export function isUnsupportedKindError(text: string): boolean {
   return /Unknown device type|Operation not supported|not supported/i.test(text);
 }
 
-/** Whether these ops delete a VRF device (removed, or recreated with another table). */
-export function deletesVrf(
-  ops: readonly { kind: string; linkKind?: string; lines: readonly string[] }[],
-): boolean {
-  return ops.some(
-    (o) => o.kind === "link" && o.linkKind === "vrf" && o.lines.some((l) => l.startsWith("link del ")),
-  );
-}
+/** Whether this op deletes a VRF device (removed, or recreated with another table). */
+export const deletesVrfDevice = (o: { kind: string; linkKind?: string; lines: readonly string[] }): boolean =>
+  o.kind === "link" && o.linkKind === "vrf" && o.lines.some((l) => l.startsWith("link del "));
+
+/** Whether any of these ops deletes a VRF device. */
+export const deletesVrf = (ops: readonly Parameters<typeof deletesVrfDevice>[0][]): boolean =>
+  ops.some(deletesVrfDevice);

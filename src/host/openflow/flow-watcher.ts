@@ -62,8 +62,8 @@ export class FlowWatcher {
     this.quietUntil = Date.now() + (this.opts.quietMs ?? 1000);
   }
 
-  /** Whether a monitor line is drift of one of our flows (exported for tests). */
-  isDrift(line: string): boolean {
+  /** Whether a monitor line is drift of one of our flows. */
+  private isDrift(line: string): boolean {
     const m = EVENT.exec(line);
     if (!m) return false;
     if (!this.cookies.has(BigInt(m[2] as string))) return false;
