@@ -46,6 +46,11 @@ export interface AgentConfig {
   readonly flow_priority: number;
   /** Directory of FRR's vty sockets (`vtysh --vty_socket`). */
   readonly frr_vty_socket_dir: string;
+  /**
+   * Milliseconds between looks at the owned state that sends no change notification (sysctls, NDP
+   * proxy entries, FRR's running config); 0 leaves them to the periodic pass.
+   */
+  readonly drift_poll_ms: number;
   /** Prometheus metrics listen address ("127.0.0.1:9797"); empty disables. */
   readonly metrics_listen: string;
   readonly ovn: OvnConfig;

@@ -170,6 +170,10 @@ export const configSchema = z.object({
   // Above the priority-0 NORMAL flow of a standalone bridge.
   flow_priority: intIn(1, 65535),
   frr_vty_socket_dir: absPath,
+  drift_poll_ms: z.preprocess(
+    toInt,
+    z.int().refine((n) => n === 0 || (n >= 100 && n <= 60_000)),
+  ),
   metrics_listen: z.preprocess(
     (v) => (v === null ? "" : toStr(v)),
     z.string().refine((s) => s === "" || parseListenAddress(s) !== undefined),
@@ -215,6 +219,8 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   flow_cookie: `an integer 1..${Number.MAX_SAFE_INTEGER} (decimal or 0x hexadecimal)`,
   flow_priority: "an integer 1..65535",
   frr_vty_socket_dir: "an absolute directory path",
+  drift_poll_ms:
+    "milliseconds 100..60000 between looks at what sends no change notification, or 0 to look only at the periodic pass",
   metrics_listen: "HOST:PORT (IPv6 as [ADDR]:PORT), or empty to disable",
   "ovn.ovn_sb_connection": "OVSDB remotes (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT), comma-separated",
   "ovn.ovn_sb_private_key": "an absolute file path",
@@ -262,6 +268,9 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   flow_cookie: 999,
   flow_priority: 900,
   frr_vty_socket_dir: "/run/frr",
+  // Sysctls, NDP proxy entries and FRR's configuration send no change notification: looked at this
+  // often (each look costs well under a millisecond; docs/RELIABILITY.md).
+  drift_poll_ms: 500,
   metrics_listen: "127.0.0.1:9797",
 };
 

@@ -23,13 +23,16 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { countResults, flowResults, frrResults, kernelResults, type ObjectResult } from "../host/applier.ts";
 import type { Exec } from "../host/exec.ts";
-import { FrrApplier, type FrrPlan } from "../host/frr/frr-applier.ts";
+import { FrrApplier, type FrrPlan, type FrrSyncResult } from "../host/frr/frr-applier.ts";
+import { FrrConfigWatcher } from "../host/frr/frr-config-watcher.ts";
 import { FrrWatcher } from "../host/frr/frr-watcher.ts";
 import { DEVICE_SETTLE_MS } from "../host/kernel/apply.ts";
+import { IpQuery } from "../host/kernel/ip-query.ts";
 import { KernelApplier, NEEDS_FULL_PASS } from "../host/kernel/kernel-applier.ts";
 import { KernelWatcher } from "../host/kernel/kernel-watcher.ts";
 import { deletesVrf } from "../host/kernel/link.ts";
 import { parseMonitorLine } from "../host/kernel/monitor-event.ts";
+import { NdpProxyWatcher } from "../host/kernel/ndp-proxy-watcher.ts";
 import { normaliseSysctl } from "../host/kernel/sysctl.ts";
 import { SysctlWatcher } from "../host/kernel/sysctl-watcher.ts";
 import type { ApplyReport, KernelOps } from "../host/kernel/types.ts";
@@ -115,6 +118,10 @@ export class Agent {
    */
   private readonly flowBridges = new Set<string>();
   private sysctlWatcher: SysctlWatcher | undefined;
+  private ndpProxyWatcher: NdpProxyWatcher | undefined;
+  private frrConfigWatcher: FrrConfigWatcher | undefined;
+  /** Counts kernel passes begun and ended: a drift look that overlapped one is not trusted. */
+  private kernelGeneration = 0;
   private flowWatcher: FlowWatcher | undefined;
   /** The host's own networks, read at open (see host-networks.ts). */
   private hostNetworks: readonly HostNetwork[] | undefined;
@@ -256,15 +263,7 @@ export class Agent {
         onRestart: (d) => this.loop?.trigger(["frr"], `frr (re)started: ${d.join(",")}`, true),
       });
       this.frrWatcher.start();
-      this.sysctlWatcher = new SysctlWatcher({
-        io: this.kernel.sysctlIo,
-        wanted: () => this.wantedSysctls(),
-        onDrift: (paths) => {
-          this.log.info({ paths }, "sysctl drift");
-          this.loop?.trigger(["kernel"], "sysctl drift", true);
-        },
-      });
-      this.sysctlWatcher.start();
+      this.startPollingWatchers();
       this.flowWatcher = new FlowWatcher({
         cookies: [this.config.flow_cookie],
         ...(this.opts.netns ? { netns: this.opts.netns } : {}),
@@ -277,6 +276,43 @@ export class Agent {
       this.loop.every(this.config.reconcile_interval * 1000);
     }
     this.loop.trigger(ALL_TARGETS, "start", true);
+  }
+
+  /**
+   * The owned state that sends no change notification is looked at every `drift_poll_ms`: sysctls
+   * (/proc reads), NDP proxy entries (one long-lived `ip -6 -j -batch` reader) and FRR's running
+   * config (its daemons' vty sockets). What changed gets a full pass of its target.
+   */
+  private startPollingWatchers(): void {
+    const intervalMs = this.config.drift_poll_ms;
+    this.sysctlWatcher = new SysctlWatcher({
+      io: this.kernel.sysctlIo,
+      intervalMs,
+      wanted: () => this.wantedSysctls(),
+      onDrift: (paths) => {
+        this.log.info({ paths }, "sysctl drift");
+        this.loop?.trigger(["kernel"], "sysctl drift", true);
+      },
+    });
+    this.ndpProxyWatcher = new NdpProxyWatcher({
+      query: new IpQuery({ family: 6, ...(this.opts.netns ? { netns: this.opts.netns } : {}) }),
+      intervalMs,
+      expected: () => (this.desiredKernel ? this.kernel.inPlace("ndp-proxy", this.desiredKernel) : []),
+      generation: () => this.kernelGeneration,
+      onDrift: (missing) => {
+        this.log.info({ missing }, "ndp proxy drift");
+        this.loop?.trigger(["kernel"], "ndp proxy drift", true);
+      },
+    });
+    this.frrConfigWatcher = new FrrConfigWatcher({
+      socketDir: this.config.frr_vty_socket_dir,
+      intervalMs,
+      onDrift: (daemons) => {
+        this.log.info({ daemons }, "frr config drift");
+        this.loop?.trigger(["frr"], "frr config drift", true);
+      },
+    });
+    for (const w of [this.sysctlWatcher, this.ndpProxyWatcher, this.frrConfigWatcher]) w.start();
   }
 
   /** Resolves when every triggered pass has run. */
@@ -303,6 +339,8 @@ export class Agent {
     this.stopping.abort();
     this.loop?.stop();
     this.sysctlWatcher?.stop();
+    this.ndpProxyWatcher?.stop();
+    this.frrConfigWatcher?.stop();
     this.flowWatcher?.stop();
     this.frrWatcher?.stop();
     await Promise.all(this.kernelWatchers.map((w) => w.stop()));
@@ -529,7 +567,14 @@ export class Agent {
         this.log.error({ target, pass: req.id, details: st.details }, `${target}: ${st.error ?? "failed"}`);
       }
     };
-    await run("kernel", () => this.syncKernel(req.full.has("kernel")));
+    await run("kernel", async () => {
+      this.kernelGeneration++;
+      try {
+        return await this.syncKernel(req.full.has("kernel"));
+      } finally {
+        this.kernelGeneration++;
+      }
+    });
     await run("flows", () => this.syncFlows());
     await run("frr", () => this.syncFrr());
     const ms = performance.now() - started;
@@ -613,7 +658,15 @@ export class Agent {
   }
 
   private async syncFrr(): Promise<TargetStatus> {
-    const res = await this.frr.sync((this.planner as Planner).hostWide().frr);
+    this.frrConfigWatcher?.writing();
+    let changed = false;
+    let res: FrrSyncResult;
+    try {
+      res = await this.frr.sync((this.planner as Planner).hostWide().frr);
+      changed = res.changed;
+    } finally {
+      await this.frrConfigWatcher?.wrote(changed);
+    }
     if (res.changed) this.log.info({ script: res.script.trim().split("\n") }, "frr configured");
     for (const k of res.diff.kept ?? [])
       this.log.info({ target: "frr" }, `left the operator's setting in place: ${k}`);

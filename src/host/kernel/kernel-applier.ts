@@ -244,6 +244,17 @@ export class KernelApplier {
     return model.explains(e, (this.judge as { ctx: ModelJudgeContext }).ctx);
   }
 
+  /**
+   * The keys of `kind` that are wanted and that the model says the kernel holds (the last full
+   * observation plus every write since): what a drift check expects to find. Empty while the model
+   * is untrusted (a full pass is due anyway).
+   */
+  inPlace(kind: KeyedKindName, desired: DesiredKernel): string[] {
+    const model = this.model;
+    if (!model || this.stale) return [];
+    return model.keys(kind).filter((k) => desired.get(kind, k) !== undefined);
+  }
+
   /** Stop the write session (host state stays). */
   async close(): Promise<void> {
     await this.writer?.close();

@@ -41,6 +41,11 @@ export class KernelModel {
     return (this.objects.get(kind)?.get(key) ?? []) as O[];
   }
 
+  /** Every key the model holds objects at, for one kind. */
+  keys(kind: KeyedKindName): string[] {
+    return [...(this.objects.get(kind)?.keys() ?? [])];
+  }
+
   set(kind: KeyedKindName, key: string, items: readonly unknown[]): void {
     const m = this.objects.get(kind);
     if (!m) return;

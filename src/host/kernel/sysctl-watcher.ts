@@ -4,6 +4,7 @@
  * drift, healed by a kernel full pass. Without a netns these are plain /proc/sys reads (no child
  * process); reads never overlap, and the timer does not keep the process alive.
  */
+import { Poller } from "../../util/poller.ts";
 import type { SysctlIo } from "./sysctl.ts";
 
 export interface SysctlWatcherOptions {
@@ -16,40 +17,33 @@ export interface SysctlWatcherOptions {
 }
 
 export class SysctlWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private readonly poller: Poller;
 
-  constructor(private readonly opts: SysctlWatcherOptions) {}
+  constructor(private readonly opts: SysctlWatcherOptions) {
+    this.poller = new Poller(opts.intervalMs ?? 1000, () => this.check());
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.opts.intervalMs ?? 1000);
-    this.timer.unref();
+    this.poller.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.poller.stop();
   }
 
   /** One look (also used by tests). Returns the drifted paths. */
   async check(): Promise<string[]> {
-    if (this.busy) return [];
-    this.busy = true;
+    const wanted = this.opts.wanted();
+    if (wanted.length === 0) return [];
+    let have: ReadonlyMap<string, string>;
     try {
-      const wanted = this.opts.wanted();
-      if (wanted.length === 0) return [];
-      const have = await this.opts.io.read(wanted.map((w) => w.path));
-      // A missing path (the device is not there yet) is the kernel pass's business, not drift.
-      const drifted = wanted
-        .filter((w) => have.has(w.path) && have.get(w.path) !== w.value)
-        .map((w) => w.path);
-      if (drifted.length > 0) this.opts.onDrift(drifted);
-      return drifted;
+      have = await this.opts.io.read(wanted.map((w) => w.path));
     } catch {
       return [];
-    } finally {
-      this.busy = false;
     }
+    // A missing path (the device is not there yet) is the kernel pass's business, not drift.
+    const drifted = wanted.filter((w) => have.has(w.path) && have.get(w.path) !== w.value).map((w) => w.path);
+    if (drifted.length > 0) this.opts.onDrift(drifted);
+    return drifted;
   }
 }

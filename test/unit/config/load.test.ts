@@ -62,6 +62,7 @@ describe("defaults", () => {
       rt_tables_dropin: "/etc/iproute2/rt_tables.d/ovn-bgp.conf",
       flow_cookie: 999,
       flow_priority: 900,
+      drift_poll_ms: 500,
       frr_vty_socket_dir: "/run/frr",
       metrics_listen: "127.0.0.1:9797",
       ovn: {},
