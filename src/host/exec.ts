@@ -4,7 +4,7 @@
  * namespace (`ip netns exec NS …`). Tests wrap it to inject failures.
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 
 export interface ExecRequest {
   readonly argv: readonly string[];
@@ -113,9 +113,23 @@ function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
   };
 }
 
-/** Start a long-lived child with no timeout; `ip netns exec` execs in place, so the PID is the program's. */
+/**
+ * util-linux's setpriv, when present: `setpriv --pdeathsig KILL` makes a long-lived watcher die with
+ * the agent. A monitor that reads nothing from us (`ovs-ofctl monitor`) would otherwise outlive a
+ * `kill -9` of the agent until its next event hit the closed pipe.
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+
+/**
+ * Start a long-lived child with no timeout; `setpriv` and `ip netns exec` exec in place, so the PID
+ * is the program's.
+ */
 export const spawnStreaming: SpawnStreaming = (req) => {
-  const argv = req.netns ? ["ip", "netns", "exec", req.netns, ...req.argv] : [...req.argv];
+  const argv = [
+    ...(SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--"] : []),
+    ...(req.netns ? ["ip", "netns", "exec", req.netns] : []),
+    ...req.argv,
+  ];
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("exec: empty argv");
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
