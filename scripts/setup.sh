@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(openvswitch-switch ovn-central ovn-host frr iproute2 iputils-ping openssl procps user-mode-linux)
+debs=(openvswitch-switch ovn-central ovn-host frr frr-pythontools iproute2 iputils-ping openssl procps user-mode-linux)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,6 +43,8 @@ export interface AgentRigOptions {
   readonly fip?: boolean;
   /** Extra INI lines for [DEFAULT]. */
   readonly config?: readonly string[];
+  /** Serve the Southbound from a 3-member RAFT cluster (the agent gets every member's remote). */
+  readonly clusteredSb?: boolean;
 }
 
 export interface AgentRig {
@@ -162,7 +164,7 @@ async function buildSeedTopology(central: OvnCentral, opts: AgentRigOptions): Pr
 
 export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRig> {
   const v6 = opts.ipv6 === true;
-  const central = await startOvnCentral();
+  const central = await startOvnCentral(opts.clusteredSb ? { clusteredSb: true } : {});
   const [hostNs, spineNs] = await Promise.all([createNetns("host"), createNetns("spine")]);
   const veth = `${RUN_PREFIX}h`;
   await hostNs.exec([
