@@ -11,5 +11,5 @@ echo "== tests"
 # start many daemons each, and on a 2-core machine running two at once made FRR restart timing flaky.
 # Node 20's test runner does not expand globs itself: bash does.
 shopt -s globstar nullglob
-exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 \
+exec node --import tsx --test --test-concurrency=1 --test-timeout=1500000 \
   test/unit/**/*.test.ts test/integration/**/*.test.ts

@@ -105,6 +105,8 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
   const host = (argv: readonly string[]) => rig.hostNs.exec(argv);
   const log = () => agent.log();
   const ofctl = (...args: string[]) => rig.ovs.ofctl(...args);
+  let drillConf = "";
+  const startDrillAgent = () => rig.startAgent([drillConf]);
   /** The host's veth towards the spine (the rig names it after the run prefix). */
   const uplink = () => `${RUN_PREFIX}h`;
 
@@ -186,6 +188,8 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
           : ["announce_via = table", `bgp_vrf_table_id = ${ANNOUNCE_TABLE}`],
     });
     const { central, ovs } = rig;
+    // No periodic pass during the drills (the rig's is 5 s): every heal is the watchers' doing.
+    drillConf = rig.extraConfig("drills.conf", ["[DEFAULT]", "reconcile_interval = 300"]);
     // br-int patched to br-ex, as ovn-controller leaves it: the agent's MAC-rewrite flows go on br-ex.
     await ovs.addBridge("br-int");
     await ovs.vsctl(
@@ -236,7 +240,7 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
     await central.sbctl("lsp-bind", RIG.vmTenant.port, "rack-2-host-1");
     await central.sbctl("set", "Port_Binding", RIG.vmTenant.port, "up=true");
 
-    agent = rig.startAgent();
+    agent = startDrillAgent();
     await waitFor(() => /agent running/.test(log()), { what: "agent running", timeoutMs: 60_000 });
     await waitFor(allAtSpine, { what: "every prefix at the spine", timeoutMs: 60_000 });
     await waitFor(async () => /mod_dl_dst/.test(await ofctl("dump-flows", rig.ovs.target("br-ex"))), {
@@ -319,15 +323,19 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
     ];
     for (const d of drills) {
       assert.ok(await d.healed(), `${d.kind} in place before the drill`);
+      const removedAt = Date.now();
       await d.remove();
-      assert.equal(await d.healed(), false, `${d.kind} removed by hand`);
-      const ms = await timeUntil(`${d.kind} healed`, d.healed);
+      // A fast heal (a flow, through its monitor) can be back before the first look; the time is
+      // then counted from the removal command's start.
+      await timeUntil(`${d.kind} healed`, d.healed);
+      const ms = Date.now() - removedAt;
       figure(`drift_heal_ms{kind=${d.kind}}`, ms, "ms");
       assert.ok(ms <= limit(DRIFT_LIMIT_MS), `${d.kind} healed in ${ms} ms (limit ${limit(DRIFT_LIMIT_MS)})`);
       await sleep(200);
     }
     await waitFor(allAtSpine, { what: "every prefix at the spine after the drift drills" });
-    assert.match(log(), /ndp proxy drift/);
+    // NDP proxy entries: the poll heals them; a kernel that announces proxy deletions (6.18 here,
+    // sometimes) lets `ip monitor` heal them first, so which one did is not asserted.
     assert.match(log(), /frr config drift/);
     await foreignIntact("after the drift drills");
   });
@@ -505,7 +513,7 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
         intervalMs: 20,
       });
       figure("kill9_children_gone_ms", Date.now() - killedAt, "ms");
-      agent = rig.startAgent();
+      agent = startDrillAgent();
       await waitFor(() => /agent running/.test(log()), { what: "agent restarted", timeoutMs: 60_000 });
       figure("kill9_restart_running_ms", Date.now() - killedAt, "ms");
       // Long enough for the first full pass of every target, which would recreate anything it had lost.
