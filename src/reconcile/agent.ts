@@ -53,7 +53,7 @@ import type { HostNetwork, LocalFacts } from "../plan/local-facts.ts";
 import { type PlanDelta, Planner } from "../plan/planner.ts";
 import { withdrawEvent } from "../plan/render-plan.ts";
 import type { Logger } from "../util/log.ts";
-import type { AgentMetrics } from "../util/metrics.ts";
+import type { AgentMetrics, HealthStatus } from "../util/metrics.ts";
 import { type ChassisSources, openChassisSources, SourcesAborted } from "./chassis-sources.ts";
 import { readHostNetworks } from "./host-networks.ts";
 import { toLocalFacts } from "./local-facts-from-ovs.ts";
@@ -94,6 +94,12 @@ export interface DryRun {
   readonly flows: FlowSyncResult | { readonly error: string };
   readonly frr: FrrPlan | { readonly error: string };
 }
+
+/**
+ * A pass running longer than this means the loop no longer turns: every step of a pass has its own
+ * time-out well below it (an `ip` batch 60 s, vtysh 30 s, ovs-ofctl 30 s).
+ */
+export const WEDGED_PASS_MS = 5 * 60_000;
 
 /** Above this many exposures changed in one batch, per-exposure lines go to debug and one summary goes to info. */
 const BURST_LOG_THRESHOLD = 20;
@@ -313,6 +319,46 @@ export class Agent {
       },
     });
     for (const w of [this.sysctlWatcher, this.ndpProxyWatcher, this.frrConfigWatcher]) w.start();
+  }
+
+  /** Liveness (`/livez`): the process answers and its reconcile loop is not stuck in one pass. */
+  livez(): HealthStatus {
+    const runningForMs = Math.round(this.loop?.runningForMs() ?? 0);
+    if (runningForMs < WEDGED_PASS_MS) return { ok: true, passRunningForMs: runningForMs };
+    return {
+      ok: false,
+      passRunningForMs: runningForMs,
+      problems: [`one reconcile pass has been running for ${Math.round(runningForMs / 1000)} s`],
+    };
+  }
+
+  /**
+   * Readiness (`/readyz`): both databases connected and every target's last pass succeeded, the
+   * first one included. A dead FRR or a failing kernel object makes the agent not ready (it keeps
+   * serving everything else), never not alive. `problems` names what is wrong.
+   */
+  readyz(): HealthStatus {
+    const problems: string[] = [];
+    const sources = this.sources;
+    if (!sources) problems.push("connecting to the databases");
+    else
+      for (const [db, client] of [
+        ["Open_vSwitch", sources.ovs],
+        ["OVN_Southbound", sources.sb],
+      ] as const)
+        if (client.state !== "active") problems.push(`${db}: not connected (${client.state})`);
+    const targets: Record<string, object> = {};
+    for (const t of ALL_TARGETS) {
+      const st = this.status.get(t);
+      if (!st) {
+        problems.push(`${t}: no pass has succeeded yet`);
+        continue;
+      }
+      targets[t] = { ok: st.ok, at: st.at, ...(st.error ? { error: st.error } : {}) };
+      if (!st.ok)
+        problems.push(`${t}: ${[st.error ?? "failed", ...(st.details ?? []).slice(0, 3)].join("; ")}`);
+    }
+    return { ok: problems.length === 0, chassis: this.chassisName, problems, targets };
   }
 
   /** Resolves when every triggered pass has run. */

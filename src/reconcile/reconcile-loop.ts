@@ -47,6 +47,8 @@ export class ReconcileLoop {
   private readonly retries = new Map<Target, { timer?: NodeJS.Timeout; delay: number }>();
   private periodic: NodeJS.Timeout | undefined;
   private passes = 0;
+  /** When the running pass started (performance.now()), for liveness. */
+  private passStartedAt: number | undefined;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -70,6 +72,11 @@ export class ReconcileLoop {
     if (this.periodic) clearInterval(this.periodic);
     this.periodic = setInterval(() => this.trigger(ALL_TARGETS, "periodic", true), ms);
     this.periodic.unref();
+  }
+
+  /** How long the running pass has been running (0 when none is): a wedged loop shows here. */
+  runningForMs(): number {
+    return this.passStartedAt === undefined ? 0 : performance.now() - this.passStartedAt;
   }
 
   /** Resolves when no pass is running or pending (tests, `sync --once`). */
@@ -111,11 +118,13 @@ export class ReconcileLoop {
     this.pendingFull = new Set();
     this.pendingReasons = [];
     let failed: ReadonlySet<Target>;
+    this.passStartedAt = performance.now();
     try {
       failed = (await this.pass(req)).failed;
     } catch {
       failed = req.targets; // the pass itself broke: retry all it was asked for
     }
+    this.passStartedAt = undefined;
     this.running = false;
     if (!this.stopped)
       for (const t of req.targets) {

@@ -131,11 +131,25 @@ export function createMetrics(opts: CreateMetricsOptions = {}): AgentMetrics {
   };
 }
 
-/** What `/healthz` reports; `ok: false` answers 503 so a probe can act on it. */
+/** What a health endpoint reports; `ok: false` answers 503 so a probe can act on it. */
 export interface HealthStatus {
   readonly ok: boolean;
   readonly [detail: string]: unknown;
 }
+
+type Probe = () => HealthStatus | Promise<HealthStatus>;
+
+/**
+ * `/livez`: the process is alive and its loop turns (a failing liveness probe restarts the agent).
+ * `/readyz`: it is doing its job (databases connected, every target synced); a dead FRR makes it not
+ * ready, never not alive. `/healthz` is kept as an alias of `/readyz`.
+ */
+export interface HealthProbes {
+  readonly livez?: Probe;
+  readonly readyz?: Probe;
+}
+
+const ALWAYS_OK: Probe = () => ({ ok: true });
 
 export interface MetricsServer {
   /** The bound address (the real port when 0 was asked for). */
@@ -146,14 +160,20 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `GET /metrics` (Prometheus text format) and `GET /healthz` (JSON from `health`, or `{ok:true}`).
+ * Serves `GET /metrics` (Prometheus text format), `GET /livez` and `GET /readyz` (JSON from the
+ * probes, `{ok:true}` when not given) and `GET /healthz` (= `/readyz`).
  * Resolves once listening; rejects if the address is invalid or cannot be bound.
  */
 export function startMetricsServer(
   listen: string,
   registry: Registry,
-  health: () => HealthStatus | Promise<HealthStatus> = () => ({ ok: true }),
+  probes: HealthProbes = {},
 ): Promise<MetricsServer> {
+  const health = new Map<string, Probe>([
+    ["/livez", probes.livez ?? ALWAYS_OK],
+    ["/readyz", probes.readyz ?? ALWAYS_OK],
+    ["/healthz", probes.readyz ?? ALWAYS_OK],
+  ]);
   const addr = parseListenAddress(listen);
   if (!addr)
     return Promise.reject(new Error(`metrics: invalid listen address '${listen}' (expected HOST:PORT)`));
@@ -187,7 +207,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   registry: Registry,
-  health: () => HealthStatus | Promise<HealthStatus>,
+  health: ReadonlyMap<string, Probe>,
 ): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -197,16 +217,16 @@ async function handle(
   }
   if (path === "/metrics") {
     send(res, 200, registry.contentType, await registry.metrics());
-  } else if (path === "/healthz") {
+  } else if (path !== undefined && health.has(path)) {
     let status: HealthStatus;
     try {
-      status = await health();
+      status = await (health.get(path) as Probe)();
     } catch (err) {
       status = { ok: false, error: errorMessage(err) };
     }
     send(res, status.ok ? 200 : 503, "application/json", `${JSON.stringify(status)}\n`);
   } else {
-    send(res, 404, "text/plain; charset=utf-8", "not found; try /metrics or /healthz\n");
+    send(res, 404, "text/plain; charset=utf-8", "not found; try /metrics, /livez, /readyz or /healthz\n");
   }
 }
 

@@ -29,6 +29,10 @@ export interface FrrInstance {
   pids(): Record<string, number>;
   /** Stop the daemons (by PID) and start them again from the original frr.conf. */
   restart(): Promise<void>;
+  /** Stop the daemons (by PID), keeping the instance's files: FRR is down until `up()`. */
+  down(): Promise<void>;
+  /** Start the daemons again after `down()` and wait until they answer. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -180,6 +184,11 @@ export async function startFrr(opts: StartFrrOptions): Promise<FrrInstance> {
     restart: async () => {
       await stopDaemons();
       await startDaemons();
+    },
+    down: () => stopDaemons(),
+    up: async () => {
+      await startDaemons();
+      await waitReady();
     },
     stop: async () => {
       await stopDaemons();

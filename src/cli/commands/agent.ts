@@ -16,10 +16,9 @@ export async function run(ctx: CliContext, opts: CommandOptions): Promise<number
   const metrics = createMetrics();
   const agent = new Agent(config, { log, metrics });
   const server = config.metrics_listen
-    ? await startMetricsServer(config.metrics_listen, metrics.registry, () => {
-        const targets = Object.fromEntries(agent.status);
-        const ok = [...agent.status.values()].every((s) => s.ok);
-        return { ok, chassis: agent.chassisName, targets };
+    ? await startMetricsServer(config.metrics_listen, metrics.registry, {
+        livez: () => agent.livez(),
+        readyz: () => agent.readyz(),
       })
     : undefined;
   const stopped = whenSignalled(ctx.signal);

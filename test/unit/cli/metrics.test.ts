@@ -78,15 +78,21 @@ describe("metrics server", () => {
     assert.match(r.body, /^nodejs_eventloop_lag_seconds /m);
   });
 
-  test("/healthz returns the callback's status, 503 when not ok or when it throws", async (t) => {
+  test("/readyz (and its alias /healthz) return the probe's status, 503 when not ok or when it throws; /livez is its own", async (t) => {
     let status: HealthStatus = { ok: true, sb: "connected" };
     let explode = false;
     const m = createMetrics({ defaultMetrics: false });
-    const server = await startMetricsServer("127.0.0.1:0", m.registry, async () => {
-      if (explode) throw new Error("replica gone");
-      return status;
+    const server = await startMetricsServer("127.0.0.1:0", m.registry, {
+      readyz: async () => {
+        if (explode) throw new Error("replica gone");
+        return status;
+      },
+      livez: () => ({ ok: true, passRunningForMs: 0 }),
     });
     t.after(() => server.close());
+    const ready = await get(`${server.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(JSON.parse(ready.body), { ok: true, sb: "connected" });
     const up = await get(`${server.url}/healthz`);
     assert.equal(up.status, 200);
     assert.deepEqual(JSON.parse(up.body), { ok: true, sb: "connected" });
@@ -98,6 +104,11 @@ describe("metrics server", () => {
     const broken = await get(`${server.url}/healthz`);
     assert.equal(broken.status, 503);
     assert.deepEqual(JSON.parse(broken.body), { ok: false, error: "replica gone" });
+    assert.equal((await get(`${server.url}/readyz`)).status, 503);
+    // Not ready is not dead: liveness answers on its own.
+    const live = await get(`${server.url}/livez`);
+    assert.equal(live.status, 200);
+    assert.deepEqual(JSON.parse(live.body), { ok: true, passRunningForMs: 0 });
   });
 
   test("other paths are 404, other methods 405, HEAD has no body", async (t) => {
