@@ -6,7 +6,6 @@
  * `runCli(argv, io)` never exits the process and never touches process.stdout/stderr itself, so tests
  * run the real program in-process; main.ts is the thin entry that wires it to the process.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/errors.ts";
 import {
@@ -79,6 +78,12 @@ const COMMANDS: readonly CommandSpec[] = [
     load: () => import("./commands/lab.ts"),
   },
   {
+    name: "version",
+    summary: "print this agent's version and the Node, FRR, Open vSwitch, OVN and iproute2 versions found",
+    options: [new Option("--json", "one JSON object")],
+    load: () => import("./commands/version.ts"),
+  },
+  {
     name: "config",
     summary: "print the resolved configuration (YAML) and any warnings about it",
     options: [
@@ -108,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     exitCode = code;
   });
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(versionAsCommand(argv), { from: "user" });
     return exitCode;
   } catch (err) {
     return reportError(err, io.stderr, wantsStack(program, env));
@@ -120,7 +125,7 @@ function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, setExit: (code: number)
     .description(
       "Makes OVN workloads reachable over BGP: follows the OVN Southbound DB and programs the kernel, OVS and FRR on this hypervisor",
     )
-    .version(packageVersion(), "-V, --version", "print the version")
+    .option("-V, --version", "the same as the version command")
     .option(
       "--config-file <path>",
       "config file, INI (upstream bgp-agent.conf) or YAML (.yaml/.yml); repeatable, later override earlier",
@@ -212,18 +217,15 @@ function wantsStack(program: Command, env: NodeJS.ProcessEnv): boolean {
   return isLogLevel(level) && (level === "debug" || level === "trace");
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
+/** `--version` / `-V` before any command is the `version` command (the global options stay). */
+function versionAsCommand(argv: readonly string[]): string[] {
+  const commands = new Set(COMMANDS.map((c) => c.name));
+  const first = argv.findIndex((a) => commands.has(a) || a === "help");
+  const flag = argv.findIndex((a) => a === "--version" || a === "-V");
+  if (flag < 0 || (first >= 0 && first < flag)) return [...argv];
+  return [...argv.slice(0, flag), ...argv.slice(flag + 1), "version"];
 }
 
-/** Same relative path from src/cli/ (tsx) and dist/cli/ (built). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }

@@ -35,7 +35,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return { code, stdout, stderr, logs };
 }
 
-const COMMANDS = ["agent", "sync", "plan", "sb-watch", "lab", "config"];
+const COMMANDS = ["agent", "sync", "plan", "sb-watch", "lab", "version", "config"];
 
 describe("ovn-bgp program", () => {
   test("--help lists every command and the global options, exit 0", async () => {
@@ -48,10 +48,18 @@ describe("ovn-bgp program", () => {
     assert.equal(r.stderr, "");
   });
 
-  test("--version prints the package version", async () => {
+  test("--version and version print this version and the platform's (Node, FRR, OVS, OVN, iproute2)", async () => {
     const r = await cli(["--version"]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+    assert.match(r.stdout, /^ovn-bgp\s+\d+\.\d+\.\d+$/m);
+    assert.match(r.stdout, new RegExp(`^node\\s+${process.version.slice(1).replace(/\./g, "\\.")}$`, "m"));
+    for (const tool of ["frr", "openvswitch", "ovn", "iproute2"])
+      assert.match(r.stdout, new RegExp(`^${tool}\\s+(\\d[\\w.~+-]*|not found|unknown)$`, "m"), tool);
+    const json = await cli(["version", "--json"]);
+    assert.equal(json.code, 0);
+    const facts = JSON.parse(json.stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(facts), ["ovn-bgp", "node", "frr", "openvswitch", "ovn", "iproute2"]);
+    assert.equal((await cli(["-V"])).stdout, r.stdout);
   });
 
   test("no command prints help on stderr and exits 2; an unknown command exits 2 with one line", async () => {
