@@ -3,7 +3,7 @@
  *
  *   npm run bench -- --scale 1k|10k|100k|all [--layout per-ip|per-bridge|both] [--runs N]
  *                    [--local-share 0.1] [--changes N] [--burst N] [--idle-seconds S]
- *                    [--cpu-prof DIR] [--keep-log DIR] [--tsx]
+ *                    [--cpu-prof DIR] [--keep-log DIR] [--drift-poll-ms N] [--tsx]
  *   npm run bench -- --quick        (1k, 2 runs, fewer changes: under two minutes)
  *
  * Per scale: a real ovsdb-server with the OVN Southbound schema, filled through big insert
@@ -85,6 +85,8 @@ interface Options {
   idleSeconds: number;
   /** Pass --cpu-prof to the agent's node, profiles written here at each (graceful) stop. */
   cpuProf: string | undefined;
+  /** The agent's drift_poll_ms (its default when not given). */
+  driftPollMs: string | undefined;
   /** Copy the agent's log (all runs of a scale) here as agent-<scale>.log before clean-up. */
   keepLog: string | undefined;
   /**
@@ -117,6 +119,7 @@ function parseArgs(argv: readonly string[]): Options {
     idleSeconds: Number(get("--idle-seconds") ?? (quick ? 5 : 30)),
     cpuProf: get("--cpu-prof"),
     keepLog: get("--keep-log"),
+    driftPollMs: get("--drift-poll-ms"),
     compiled: !argv.includes("--tsx"),
   };
 }
@@ -211,6 +214,7 @@ async function runScale(
       `rt_tables_dropin = ${join(dir, "rt_tables.d", "ovn-bgp.conf")}`,
       `metrics_listen = 127.0.0.1:${METRICS_PORT}`,
       "reconcile_interval = 300",
+      ...(opts.driftPollMs !== undefined ? [`drift_poll_ms = ${opts.driftPollMs}`] : []),
       "",
     ].join("\n");
     writeFileSync(confFile, conf);
