@@ -36,6 +36,8 @@ interface CommandSpec {
    * so a command module can parse its own flags before they are declared in this table.
    */
   readonly passThrough?: boolean;
+  /** A pass-through command's own flags and operands, for its --help (commander does not parse them). */
+  readonly usage?: readonly (readonly [string, string])[];
   readonly load: () => Promise<CommandModule>;
 }
 
@@ -54,6 +56,9 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "one full reconcile of this chassis, then exit",
     operands: "[args...]",
     passThrough: true,
+    usage: [
+      ["--once", "one full reconcile, a report, exit 0 when every part applied, 1 otherwise (the only mode)"],
+    ],
     load: () => import("./commands/sync.ts"),
   },
   {
@@ -61,6 +66,10 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "show what a sync would change on this host, changing nothing",
     operands: "[args...]",
     passThrough: true,
+    usage: [
+      ["--json", "the plan as JSON (entries with their cause: seed event, logical port, rows)"],
+      ["--diff", "also read the host and print what a sync would change in the kernel, the flows and FRR"],
+    ],
     load: () => import("./commands/plan.ts"),
   },
   {
@@ -68,6 +77,10 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "print the Southbound changes that concern this chassis as they happen",
     operands: "[args...]",
     passThrough: true,
+    usage: [
+      ["--once", "print the snapshot summary and exit"],
+      ["--all", "replicate the whole Port_Binding table, not the view narrowed to this chassis"],
+    ],
     load: () => import("./commands/sb-watch.ts"),
   },
   {
@@ -75,6 +88,20 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "build or tear down a local test topology (namespaces, OVS, OVN, FRR)",
     operands: "[args...]",
     passThrough: true,
+    usage: [
+      ["up", "build the seed's lab in namespaces and start the agents"],
+      [
+        "  --layout vrf|table",
+        "announce_via of the lab's agents (default vrf where the kernel has VRF and dummy)",
+      ],
+      ["  --rule-layout per-ip|per-bridge", "ip_rule_layout of the lab's agents (default per-ip)"],
+      ["  --vlan TAG", "make the provider network a VLAN network"],
+      ["  --manual", "no agents: the seed's objects are programmed by hand"],
+      ["check", "the seed's traffic walks, moves and failover, asserted with real packets"],
+      ["status", "what each host announces and the spine's BGP routes"],
+      ["down", "remove every namespace, process and file the lab made"],
+      ["--instance NAME", "which lab instance (default: lab, namespaces ovnbgp-lab-…)"],
+    ],
     load: () => import("./commands/lab.ts"),
   },
   {
@@ -160,6 +187,13 @@ function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, setExit: (code: number)
     if (spec.operands) cmd.argument(spec.operands);
     for (const opt of spec.options ?? []) cmd.addOption(opt);
     if (spec.passThrough) cmd.allowUnknownOption(true).allowExcessArguments(true);
+    if (spec.usage) {
+      const width = Math.max(...spec.usage.map(([f]) => f.length)) + 2;
+      cmd.addHelpText(
+        "after",
+        `\n${spec.name === "lab" ? "Subcommands and flags" : "Flags"}:\n${spec.usage.map(([f, d]) => `  ${f.padEnd(width)}${d}`).join("\n")}\n`,
+      );
+    }
     cmd.action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command;
       const globals = globalOptions(self.optsWithGlobals(), env);

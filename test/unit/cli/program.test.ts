@@ -62,6 +62,23 @@ describe("ovn-bgp program", () => {
     assert.equal((await cli(["-V"])).stdout, r.stdout);
   });
 
+  test("every command's --help lists its own flags, pass-through ones included", async () => {
+    const want: Record<string, string[]> = {
+      sync: ["--once"],
+      plan: ["--json", "--diff"],
+      "sb-watch": ["--once", "--all"],
+      lab: ["up", "check", "status", "down", "--layout", "--rule-layout", "--vlan", "--manual", "--instance"],
+      version: ["--json"],
+      config: ["--format", "--sources"],
+    };
+    for (const [command, flags] of Object.entries(want)) {
+      const r = await cli([command, "--help"]);
+      assert.equal(r.code, 0, command);
+      for (const f of flags)
+        assert.match(r.stdout, new RegExp(`^\\s+${f}\\b`, "m"), `${command} --help lists ${f}`);
+    }
+  });
+
   test("no command prints help on stderr and exits 2; an unknown command exits 2 with one line", async () => {
     const none = await cli([]);
     assert.equal(none.code, 2);
