@@ -27,7 +27,10 @@ describe("the npm package", () => {
       );
     });
     assert.equal(pack.code, 0, pack.stderr);
-    const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[\n"))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[\n"))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     assert.ok(info);
     const files = info.files.map((f) => f.path);
     for (const want of [
