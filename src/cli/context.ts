@@ -17,6 +17,8 @@ export interface GlobalOptions {
   readonly configFiles: readonly string[];
   readonly configDir?: string;
   readonly logLevel: LogLevel;
+  /** The level came from --log-level or the environment (a config file's `debug = True` then yields). */
+  readonly logLevelExplicit?: boolean;
   readonly logFormat: LogFormat;
 }
 
@@ -86,6 +88,11 @@ export function createContext(globals: GlobalOptions, io: ContextIo): CliContext
       } catch (err) {
         if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, { cause: err });
         throw err;
+      }
+      // oslo.log's `debug = True`, unless the command line or the environment chose a level.
+      if (loaded.config.debug && !globals.logLevelExplicit) {
+        rootLog.level = "debug";
+        log.level = "debug";
       }
       if (opts.logWarnings !== false) {
         for (const w of loaded.warnings)

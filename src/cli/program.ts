@@ -222,6 +222,7 @@ function globalOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv): Glob
     configFiles: (o.configFile as string[] | undefined) ?? [],
     ...(typeof o.configDir === "string" ? { configDir: o.configDir } : {}),
     logLevel,
+    logLevelExplicit: o.logLevel !== undefined || env[LOG_LEVEL_ENV] !== undefined,
     logFormat: (o.logFormat as LogFormat | undefined) ?? "json",
   };
 }

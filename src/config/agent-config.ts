@@ -51,6 +51,8 @@ export interface AgentConfig {
    * proxy entries, FRR's running config); 0 leaves them to the periodic pass.
    */
   readonly drift_poll_ms: number;
+  /** oslo.log's `debug = True`: log at debug unless --log-level or OVN_BGP_LOG_LEVEL is given. */
+  readonly debug: boolean;
   /** Prometheus metrics listen address ("127.0.0.1:9797"); empty disables. */
   readonly metrics_listen: string;
   readonly ovn: OvnConfig;
@@ -64,4 +66,9 @@ export interface OvnConfig {
   readonly ovn_sb_ca_cert?: string;
   /** Falls back to the local Open_vSwitch external_ids:system-id. */
   readonly chassis_name?: string;
+  /**
+   * Seconds a start waits for the first complete copy of each database; then it fails, naming the
+   * last connection error (upstream's option; default 30 here, 180 upstream).
+   */
+  readonly ovsdb_connection_timeout: number;
 }

@@ -99,6 +99,7 @@ function resolveLayers(layers: readonly RawLayer[], files: readonly string[]): L
         moved.push(key);
       } else {
         const verdict = judgeUnimplemented(group, key, value);
+        if (verdict.kind === "refused") throw new ConfigError(layer.source, path, verdict.detail);
         if (verdict.kind === "unsupported") {
           unsupported.push(verdict.label);
           loggingHint ||= verdict.logging;
@@ -186,6 +187,7 @@ function assemble(p: ParsedConfig): AgentConfig {
       o.ovn_sb_certificate ?? (ssl ? UPSTREAM_SB_SSL_DEFAULTS.ovn_sb_certificate : undefined),
     ovn_sb_ca_cert: o.ovn_sb_ca_cert ?? (ssl ? UPSTREAM_SB_SSL_DEFAULTS.ovn_sb_ca_cert : undefined),
     chassis_name: o.chassis_name,
+    ovsdb_connection_timeout: o.ovsdb_connection_timeout,
   });
   return { ...rest, ...(bgp_router_id === undefined ? {} : { bgp_router_id }), ovn };
 }

@@ -174,6 +174,8 @@ export const configSchema = z.object({
     toInt,
     z.int().refine((n) => n === 0 || (n >= 100 && n <= 60_000)),
   ),
+  // oslo.log's switch: debug logging unless --log-level or OVN_BGP_LOG_LEVEL says otherwise.
+  debug: bool,
   metrics_listen: z.preprocess(
     (v) => (v === null ? "" : toStr(v)),
     z.string().refine((s) => s === "" || parseListenAddress(s) !== undefined),
@@ -184,6 +186,7 @@ export const configSchema = z.object({
     ovn_sb_certificate: optAbsPath,
     ovn_sb_ca_cert: optAbsPath,
     chassis_name: z.preprocess(toOptStr, z.string().min(1).optional()),
+    ovsdb_connection_timeout: intIn(1, MAX_TIMER_SECONDS),
   }),
 });
 
@@ -221,12 +224,14 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   frr_vty_socket_dir: "an absolute directory path",
   drift_poll_ms:
     "milliseconds 100..60000 between looks at what sends no change notification, or 0 to look only at the periodic pass",
+  debug: "a boolean (true/false, yes/no, on/off, 1/0)",
   metrics_listen: "HOST:PORT (IPv6 as [ADDR]:PORT), or empty to disable",
   "ovn.ovn_sb_connection": "OVSDB remotes (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT), comma-separated",
   "ovn.ovn_sb_private_key": "an absolute file path",
   "ovn.ovn_sb_certificate": "an absolute file path",
   "ovn.ovn_sb_ca_cert": "an absolute file path",
   "ovn.chassis_name": "a non-empty chassis name",
+  "ovn.ovsdb_connection_timeout": `an integer number of seconds 1..${MAX_TIMER_SECONDS}`,
 };
 
 /**
@@ -272,6 +277,11 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   // often (each look costs well under a millisecond; docs/RELIABILITY.md).
   drift_poll_ms: 500,
   metrics_listen: "127.0.0.1:9797",
+  debug: false,
+  // How long a start waits for the first complete copy of each database before it fails with the
+  // last connection error (upstream's option, whose default is 180 s; a typo in a socket path
+  // should not keep `sync --once` waiting three minutes).
+  "ovn.ovsdb_connection_timeout": 30,
 };
 
 /** Every option path this agent implements (for unknown-option detection and suggestions). */
@@ -286,6 +296,7 @@ export const DEPRECATED_DEFAULT_LOCATION: ReadonlySet<string> = new Set([
   "ovn_sb_private_key",
   "ovn_sb_certificate",
   "ovn_sb_ca_cert",
+  "ovsdb_connection_timeout",
 ]);
 
 /** Which schema (sub)object an option path belongs to. */

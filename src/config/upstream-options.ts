@@ -12,7 +12,6 @@ import { DEFAULT_GROUP } from "./sources.ts";
 const UPSTREAM_DEFAULT_UNIMPLEMENTED = new Set([
   "frr_reconcile_interval",
   "require_snat_disabled_for_tenant_networks",
-  "ovsdb_connection_timeout",
   "evpn_local_ip",
   "evpn_nic",
   "evpn_udp_dstport",
@@ -33,7 +32,6 @@ const UPSTREAM_DEFAULT_UNIMPLEMENTED = new Set([
  * log goes to stderr (journald adds timestamps and rotation).
  */
 const OSLO_LOG_OPTIONS = new Set([
-  "debug",
   "verbose",
   "log_config_append",
   "log_date_format",
@@ -68,14 +66,23 @@ const OSLO_LOG_OPTIONS = new Set([
 ]);
 
 /**
- * Options whose upstream *default* value is what this agent does, so writing that value is not worth a
- * warning; any other value selects a mode this agent does not have.
+ * Options that choose the agent's mode. Their upstream *default* value is what this agent does, so
+ * writing it is accepted silently; any other value selects a mode this agent does not have, and is
+ * an error (running in another mode than the one asked for would expose the wrong things), with
+ * what is supported in the message.
  */
-const ACCEPTED_VALUES: ReadonlyMap<string, string> = new Map([
-  // The Southbound driver, which is what this agent reimplements.
-  ["driver", "ovn_bgp_driver"],
-  // Kernel routing in the default namespace; the EVPN and local-OVN-cluster methods are not implemented.
-  ["exposing_method", "underlay"],
+const MODE_OPTIONS: ReadonlyMap<string, { readonly accepted: string; readonly why: string }> = new Map([
+  [
+    "driver",
+    { accepted: "ovn_bgp_driver", why: "this agent is upstream's Southbound driver (ovn_bgp_driver) only" },
+  ],
+  [
+    "exposing_method",
+    {
+      accepted: "underlay",
+      why: "this agent exposes through the host's kernel routing (underlay) only; vrf/l2vpn (EVPN) and ovn (local OVN cluster) are not implemented",
+    },
+  ],
 ]);
 
 /** Upstream [ovn] options for the NB driver. */
@@ -102,17 +109,22 @@ export type UpstreamVerdict =
   | { readonly kind: "accepted" }
   /** Upstream option (or value) not implemented: warn. `logging` marks oslo.log options for the hint. */
   | { readonly kind: "unsupported"; readonly label: string; readonly logging: boolean }
+  /** An upstream mode this agent does not have: an error, saying what is supported. */
+  | { readonly kind: "refused"; readonly detail: string }
   | { readonly kind: "unknown" };
 
 /** Judges an option that is not in the implemented set. */
 export function judgeUnimplemented(group: string, key: string, value: unknown): UpstreamVerdict {
   if (group === DEFAULT_GROUP) {
-    const accepted = ACCEPTED_VALUES.get(key);
-    if (accepted !== undefined) {
+    const mode = MODE_OPTIONS.get(key);
+    if (mode !== undefined) {
       const written = typeof value === "string" ? value.trim() : value;
-      return written === accepted
+      return written === mode.accepted
         ? { kind: "accepted" }
-        : { kind: "unsupported", label: `${key}=${String(written)}`, logging: false };
+        : {
+            kind: "refused",
+            detail: `'${String(written)}' is not supported: ${mode.why}; remove the option or set ${key} = ${mode.accepted}`,
+          };
     }
     if (UPSTREAM_DEFAULT_UNIMPLEMENTED.has(key)) return { kind: "unsupported", label: key, logging: false };
     if (OSLO_LOG_OPTIONS.has(key)) return { kind: "unsupported", label: key, logging: true };

@@ -99,6 +99,8 @@ export class OvsdbClient extends EventEmitter {
     remote: undefined,
   };
   private _state: ClientState = "idle";
+  /** The last connection or session error, for the message of a start that never synced. */
+  private lastError: string | undefined;
   private _schema: DatabaseSchema | undefined;
   /**
    * The schema narrowed to the monitored tables and columns: inserts omit default-valued columns,
@@ -181,7 +183,11 @@ export class OvsdbClient extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () =>
-          reject(new Error(`${this.opts.database}: not synced after ${timeoutMs} ms (state ${this._state})`)),
+          reject(
+            new Error(
+              `${this.opts.database}: not synced after ${timeoutMs} ms (state ${this._state}${this.lastError ? `; last error: ${this.lastError}` : ""})`,
+            ),
+          ),
         timeoutMs,
       );
       this.syncWaiters.push((err) => {
@@ -266,6 +272,8 @@ export class OvsdbClient extends EventEmitter {
         await this.session(remote);
       } catch (err) {
         if (this.stopped) break;
+        const msg = (err as Error).message;
+        this.lastError = msg.includes(remote.text) ? msg : `${remote.text}: ${msg}`;
         this.log("warn", { remote: remote.text, err: (err as Error).message }, "ovsdb session ended");
       }
       if (this.stopped) break;

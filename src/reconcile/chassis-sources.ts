@@ -60,7 +60,7 @@ export async function openChassisSources(
   config: AgentConfig,
   opts: OpenSourcesOptions = {},
 ): Promise<ChassisSources> {
-  const timeout = opts.syncTimeoutMs ?? 30_000;
+  const timeout = opts.syncTimeoutMs ?? config.ovn.ovsdb_connection_timeout * 1000;
   const ovs = new OvsdbClient({
     remotes: config.ovsdb_connection,
     database: OVS_DATABASE,
@@ -72,8 +72,9 @@ export async function openChassisSources(
   } catch (err) {
     await ovs.stop();
     if (err instanceof SourcesAborted) throw err;
+    const cause = /last error: (.*)\)$/.exec((err as Error).message)?.[1];
     throw new SourceError(
-      `local Open_vSwitch DB at ${config.ovsdb_connection} (ovsdb_connection) did not answer within ${timeout} ms`,
+      `local Open_vSwitch DB at ${config.ovsdb_connection} (ovsdb_connection) did not answer within ${timeout} ms${cause ? `: ${cause}` : ""} ([ovn] ovsdb_connection_timeout)`,
     );
   }
   const facts = readOvsFacts(ovs.replica);

@@ -89,6 +89,40 @@ describe("ovn-bgp program", () => {
   });
 });
 
+describe("upstream options the CLI honours", () => {
+  test("an unreachable OVSDB socket fails after [ovn] ovsdb_connection_timeout, naming the cause", async () => {
+    const f = join(scratch, "unreachable.conf");
+    writeFileSync(
+      f,
+      "[DEFAULT]\novsdb_connection = unix:/nonexistent-ovnbgp/db.sock\n[ovn]\novsdb_connection_timeout = 1\n",
+    );
+    const started = Date.now();
+    const r = await cli(["sync", "--once", "--config-file", f]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /did not answer within 1000 ms: .*connect ENOENT \/nonexistent-ovnbgp\/db\.sock/);
+    assert.ok(Date.now() - started < 10_000, "the configured time-out, not 30 s");
+  });
+
+  test("debug = True logs at debug, unless --log-level or the environment says otherwise", async () => {
+    const debugLines = (r: Run) => r.logs.split("\n").filter((l) => l.includes('"level":"debug"')).length;
+    // `sync` logs its connection attempts at debug.
+    const bad = join(scratch, "debug-unreachable.conf");
+    writeFileSync(
+      bad,
+      "[DEFAULT]\ndebug = True\novsdb_connection = unix:/nonexistent-ovnbgp/db.sock\n[ovn]\novsdb_connection_timeout = 1\n",
+    );
+    assert.ok(
+      debugLines(await cli(["sync", "--once", "--config-file", bad])) > 0,
+      "debug lines with debug = True",
+    );
+    assert.equal(debugLines(await cli(["--log-level", "info", "sync", "--once", "--config-file", bad])), 0);
+    assert.equal(
+      debugLines(await cli(["sync", "--once", "--config-file", bad], { OVN_BGP_LOG_LEVEL: "warn" })),
+      0,
+    );
+  });
+});
+
 describe("ovn-bgp config", () => {
   test("prints the resolved config as YAML equal to loadConfig's, warnings on stderr", async () => {
     const upstream = join(FIXTURES, "upstream-bgp-agent.conf");

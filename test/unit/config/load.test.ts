@@ -65,7 +65,8 @@ describe("defaults", () => {
       drift_poll_ms: 500,
       frr_vty_socket_dir: "/run/frr",
       metrics_listen: "127.0.0.1:9797",
-      ovn: {},
+      debug: false,
+      ovn: { ovsdb_connection_timeout: 30 },
     });
   });
 });
@@ -82,7 +83,8 @@ describe("upstream INI", () => {
     assert.equal(config.bgp_vrf_table_id, 10);
     assert.equal(config.ovsdb_connection, "tcp:127.0.0.1:6640");
     assert.deepEqual(config.address_scopes, ["2237917c7b12489a84de4ef384a2bcae"]);
-    assert.deepEqual(config.ovn, { ovn_sb_connection: "tcp:172.17.0.30:6642" });
+    assert.deepEqual(config.ovn, { ovn_sb_connection: "tcp:172.17.0.30:6642", ovsdb_connection_timeout: 30 });
+    assert.equal(config.debug, true, "oslo's debug=True is honoured");
     assert.equal(sources.get("bgp_AS"), path);
     assert.equal(sources.get("flow_cookie"), "<defaults>");
   });
@@ -94,14 +96,13 @@ describe("upstream INI", () => {
     const [w] = warnings;
     assert.equal(w?.code, "unsupported-option");
     assert.equal(w?.file, path);
-    assert.deepEqual(w?.options, [
-      "debug",
-      "ovn.ovn_nb_connection",
-      "agent.root_helper",
-      "agent.root_helper_daemon",
-    ]);
+    assert.deepEqual(w?.options, ["ovn.ovn_nb_connection", "agent.root_helper", "agent.root_helper_daemon"]);
     assert.match(w?.message ?? "", /upstream-bgp-agent\.conf/);
-    assert.match(w?.message ?? "", /--log-level/);
+    assert.doesNotMatch(
+      w?.message ?? "",
+      /--log-level/,
+      "no logging hint: the only oslo.log option here, debug, is honoured",
+    );
   });
 
   test("oslo.config boolean spellings", () => {
@@ -146,7 +147,7 @@ describe("upstream INI", () => {
     const { config } = loadIni("[DEFAULT]\nbgp_router_id=\n[ovn]\novn_sb_connection=\n");
     assert.equal(config.bgp_router_id, undefined);
     assert.equal("bgp_router_id" in config, false);
-    assert.deepEqual(config.ovn, {});
+    assert.deepEqual(config.ovn, { ovsdb_connection_timeout: 30 });
   });
 
   test("ssl: SB remotes get upstream's default key, certificate and CA paths unless given", () => {
@@ -156,6 +157,7 @@ describe("upstream INI", () => {
       ovn_sb_private_key: "/etc/pki/tls/private/ovn_bgp_agent.key",
       ovn_sb_certificate: "/etc/pki/tls/certs/ovn_bgp_agent.crt",
       ovn_sb_ca_cert: "/etc/my-ca.pem",
+      ovsdb_connection_timeout: 30,
     });
   });
 
@@ -182,18 +184,23 @@ describe("warnings", () => {
     assert.ok(warnings[0]?.message.startsWith(`${path}: `));
   });
 
-  test("unsupported modes are warned with their value; the implemented ones are silent", () => {
+  test("another mode (driver, exposing_method) is an error saying what is supported; the implemented one is silent", () => {
     assert.deepEqual(loadIni("[DEFAULT]\ndriver=ovn_bgp_driver\nexposing_method=underlay\n").warnings, []);
-    const { warnings } = loadIni(
-      "[DEFAULT]\ndriver=nb_ovn_bgp_driver\nexposing_method=vrf\nevpn_nic=eth9\n[local_ovn_cluster]\npeer_ips=1.1.1.1\n",
+    const nb = expectConfigError(() => loadIni("[DEFAULT]\ndriver=nb_ovn_bgp_driver\n"));
+    assert.equal(nb.option, "driver");
+    assert.match(
+      nb.message,
+      /'nb_ovn_bgp_driver' is not supported: .*ovn_bgp_driver.*set driver = ovn_bgp_driver/,
     );
+    const evpn = expectConfigError(() => loadIni("[DEFAULT]\nexposing_method=vrf\n"));
+    assert.equal(evpn.option, "exposing_method");
+    assert.match(evpn.message, /'vrf' is not supported: .*underlay/);
+  });
+
+  test("options for features this agent does not have are warned, once per file", () => {
+    const { warnings } = loadIni("[DEFAULT]\nevpn_nic=eth9\n[local_ovn_cluster]\npeer_ips=1.1.1.1\n");
     assert.equal(warnings.length, 1);
-    assert.deepEqual(warnings[0]?.options, [
-      "driver=nb_ovn_bgp_driver",
-      "exposing_method=vrf",
-      "evpn_nic",
-      "local_ovn_cluster.peer_ips",
-    ]);
+    assert.deepEqual(warnings[0]?.options, ["evpn_nic", "local_ovn_cluster.peer_ips"]);
   });
 
   test("[DEFAULT] spellings of [ovn] options are used, with a warning; [ovn] wins in any order", () => {
@@ -228,6 +235,7 @@ describe("YAML", () => {
       ovn_sb_certificate: "/etc/pki/tls/certs/ovn_bgp_agent.crt",
       ovn_sb_ca_cert: "/etc/ovn/ca.pem",
       chassis_name: "hv1",
+      ovsdb_connection_timeout: 30,
     });
   });
 
