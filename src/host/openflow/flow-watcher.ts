@@ -34,6 +34,7 @@ export class FlowWatcher {
   private writing = 0;
   private quietUntil = 0;
   private stopped = false;
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: FlowWatcherOptions) {
     this.cookies = new Set(opts.cookies.map((c) => BigInt(c)));
@@ -62,16 +63,47 @@ export class FlowWatcher {
     this.quietUntil = Date.now() + (this.opts.quietMs ?? 1000);
   }
 
-  /** Whether a monitor line is drift of one of our flows. */
-  private isDrift(line: string): boolean {
+  /**
+   * What a monitor line says about our flows: `drift`; `maybe` (a deletion while the agent writes
+   * or just wrote: its own pruning, or someone else's deletion that must not be lost); or nothing.
+   * An addition or change in that window is the agent's own echo.
+   */
+  private judge(line: string): "drift" | "maybe" | undefined {
     const m = EVENT.exec(line);
-    if (!m) return false;
-    if (!this.cookies.has(BigInt(m[2] as string))) return false;
-    return this.writing === 0 && Date.now() >= this.quietUntil;
+    if (!m) return undefined;
+    if (!this.cookies.has(BigInt(m[2] as string))) return undefined;
+    if (this.writing === 0 && Date.now() >= this.quietUntil) return "drift";
+    return m[1] === "DELETED" ? "maybe" : undefined;
+  }
+
+  /**
+   * A deletion seen while the agent wrote flows is looked at once the writes are over: one flows
+   * pass, which changes nothing when the deletion was the agent's own pruning. Before, such a
+   * deletion by someone else (right after any flows pass) waited for the periodic pass.
+   */
+  private recheckLater(bridge: string, line: string): void {
+    if (this.recheck) return;
+    const fire = () => {
+      if (this.stopped) {
+        this.recheck = undefined;
+        return;
+      }
+      const wait = this.writing > 0 ? 100 : this.quietUntil - Date.now();
+      if (wait > 0) {
+        this.recheck = setTimeout(fire, wait + 10);
+        this.recheck.unref();
+        return;
+      }
+      this.recheck = undefined;
+      this.opts.onDrift(bridge, line);
+    };
+    this.recheck = setTimeout(fire, 0);
+    this.recheck.unref();
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.recheck) clearTimeout(this.recheck);
     for (const m of this.monitors.values()) {
       if (m.timer) clearTimeout(m.timer);
       m.child?.kill();
@@ -84,7 +116,9 @@ export class FlowWatcher {
     this.monitors.set(bridge, slot);
     const target = this.opts.target?.(bridge) ?? bridge;
     const onEvent = (line: string) => {
-      if (this.isDrift(line)) this.opts.onDrift(bridge, line.trim());
+      const verdict = this.judge(line);
+      if (verdict === "drift") this.opts.onDrift(bridge, line.trim());
+      else if (verdict === "maybe") this.recheckLater(bridge, line.trim());
     };
     slot.child = (this.opts.spawn ?? spawnStreaming)({
       argv: ["ovs-ofctl", "monitor", target, "watch:!initial"],
