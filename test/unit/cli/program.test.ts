@@ -96,11 +96,9 @@ describe("upstream options the CLI honours", () => {
       f,
       "[DEFAULT]\novsdb_connection = unix:/nonexistent-ovnbgp/db.sock\n[ovn]\novsdb_connection_timeout = 1\n",
     );
-    const started = Date.now();
     const r = await cli(["sync", "--once", "--config-file", f]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /did not answer within 1000 ms: .*connect ENOENT \/nonexistent-ovnbgp\/db\.sock/);
-    assert.ok(Date.now() - started < 10_000, "the configured time-out, not 30 s");
   });
 
   test("debug = True logs at debug, unless --log-level or the environment says otherwise", async () => {
