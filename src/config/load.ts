@@ -27,7 +27,7 @@ import {
   UPSTREAM_SB_SSL_DEFAULTS,
 } from "./options.ts";
 import { DEFAULT_GROUP, listConfigDir, overridesLayer, type RawLayer, readLayer } from "./sources.ts";
-import { judgeUnimplemented } from "./upstream-options.ts";
+import { judgeUnimplemented, UPSTREAM_DEFAULT_LOCATION } from "./upstream-options.ts";
 
 export interface LoadConfigOptions {
   /** Read in order; later files override earlier ones (`--config-file`, repeatable). */
@@ -95,8 +95,9 @@ function resolveLayers(layers: readonly RawLayer[], files: readonly string[]): L
       if (IMPLEMENTED_OPTIONS.has(path)) {
         slots.set(path, { value: written, source: layer.source, rank });
       } else if (group === DEFAULT_GROUP && DEPRECATED_DEFAULT_LOCATION.has(key)) {
-        deprecated.set(`ovn.${key}`, { value: written, source: layer.source, rank });
-        moved.push(key);
+        const ovnValue = value === null ? DEFAULTS[`ovn.${key}`] : value;
+        deprecated.set(`ovn.${key}`, { value: ovnValue, source: layer.source, rank });
+        if (!UPSTREAM_DEFAULT_LOCATION.has(key)) moved.push(key);
       } else {
         const verdict = judgeUnimplemented(group, key, value);
         if (verdict.kind === "refused") throw new ConfigError(layer.source, path, verdict.detail);

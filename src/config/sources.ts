@@ -8,9 +8,11 @@
  * - Our YAML (files ending `.yaml`/`.yml`): top-level scalars and lists are `[DEFAULT]` options, a
  *   top-level mapping is a group (`ovn: { ovn_sb_connection: … }`).
  *
+ * As oslo.config's parser, a line's key ends at its first `=` or `:`, whichever comes first, so
+ * `key: value` works like `key = value` and `ovn_sb_connection = tcp:1.2.3.4:6642` keeps its colons.
  * Known differences from oslo.config's own parser, accepted because upstream's documented files do not
- * use them: `key: value` lines and indented continuation lines are not understood, and `;`/`#` start an
- * inline comment. Oslo's `$other_option` interpolation is not performed.
+ * use them: indented continuation lines are not understood, and `;`/`#` start an inline comment.
+ * Oslo's `$other_option` interpolation is not performed.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -79,7 +81,7 @@ export function listConfigDir(dir: string): string[] {
 export function parseIniLayer(text: string, source: string): RawLayer {
   // bracketedArray=false: a repeated key becomes an array instead of `key[]` meaning a list; oslo.config
   // keeps the last value of a repeated single-valued option, and so do we (see lastValue).
-  const doc = decodeIni(text, { bracketedArray: false }) as Record<string, unknown>;
+  const doc = decodeIni(colonsToEquals(text), { bracketedArray: false }) as Record<string, unknown>;
   const entries: RawEntry[] = [];
   const visit = (group: string, obj: Record<string, unknown>): void => {
     for (const [key, value] of Object.entries(obj)) {
@@ -94,6 +96,26 @@ export function parseIniLayer(text: string, source: string): RawLayer {
   // Keys before any section header are taken as [DEFAULT] (oslo.config would refuse the file).
   visit(DEFAULT_GROUP, doc);
   return { source, entries };
+}
+
+/**
+ * Rewrites `key: value` lines as `key= value` for the `ini` package, which only splits at `=`. oslo.config
+ * splits an assignment at the first `=` or `:`; only lines whose first separator is a `:` change, so a
+ * value's own colons (`tcp:1.2.3.4:6642`) and equals signs (`key: a=b`) stay in the value. Comments,
+ * blank lines and section headers are left alone.
+ */
+export function colonsToEquals(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      if (/^\s*(?:[;#[]|\r?$)/.test(line)) return line;
+      const colon = line.indexOf(":");
+      // No key before the colon: left as is, so it is reported as an unknown option, not dropped.
+      if (colon < 0 || line.slice(0, colon).trim() === "") return line;
+      const equals = line.indexOf("=");
+      return equals >= 0 && equals < colon ? line : `${line.slice(0, colon)}=${line.slice(colon + 1)}`;
+    })
+    .join("\n");
 }
 
 export function parseYamlLayer(text: string, source: string): RawLayer {

@@ -3,10 +3,20 @@
  * load unchanged (drop-in replacement), so these are never errors: the loader warns, listing them, and
  * moves on. Anything neither implemented nor listed here is "unknown" (usually a typo) and also warned.
  *
- * Sources: upstream `ovn_bgp_agent/config.py` (groups DEFAULT, agent, ovn, local_ovn_cluster) and the
- * oslo libraries it registers (oslo.log in DEFAULT, oslo.concurrency, oslo.privsep).
+ * Sources: upstream `ovn_bgp_agent/config.py` (groups DEFAULT, agent, ovn, local_ovn_cluster), every
+ * option name it has had since its first release (operators' files outlive option removals), and the
+ * oslo libraries it registers (oslo.log in DEFAULT, oslo.concurrency, oslo.privsep). Names are matched
+ * one by one, so a misspelt upstream option is reported as unknown rather than silently filed under
+ * "not implemented".
  */
 import { DEFAULT_GROUP } from "./sources.ts";
+
+/**
+ * Options this agent keeps under [ovn] (options.ts DEPRECATED_DEFAULT_LOCATION) that upstream registers
+ * in [DEFAULT] only, not as a deprecated spelling: an upstream file's [DEFAULT] one is used without the
+ * "belongs in [ovn]" warning ([ovn] still wins when both are set).
+ */
+export const UPSTREAM_DEFAULT_LOCATION: ReadonlySet<string> = new Set(["ovsdb_connection_timeout"]);
 
 /** Upstream [DEFAULT] options for features this agent does not have (EVPN, NB driver, tuning knobs). */
 const UPSTREAM_DEFAULT_UNIMPLEMENTED = new Set([
@@ -34,9 +44,12 @@ const UPSTREAM_DEFAULT_UNIMPLEMENTED = new Set([
 const OSLO_LOG_OPTIONS = new Set([
   "verbose",
   "log_config_append",
+  "log_config", // deprecated name of log_config_append
   "log_date_format",
   "log_file",
+  "logfile", // deprecated name of log_file
   "log_dir",
+  "logdir", // deprecated name of log_dir
   "watch_log_file",
   "use_syslog",
   "use_journal",
@@ -93,15 +106,32 @@ const UPSTREAM_OVN_UNIMPLEMENTED = new Set([
   "ovn_nb_ca_cert",
 ]);
 
-/** Whole groups upstream (or its oslo libraries) reads that mean nothing here. */
-function isUpstreamGroup(group: string): boolean {
-  return (
-    group === "agent" || // root_helper, root_helper_daemon, use_helper_for_ns_read: we need no rootwrap
-    group === "local_ovn_cluster" || // exposing_method=ovn
-    group === "oslo_concurrency" ||
-    group === "privsep" ||
-    group.startsWith("privsep_")
-  );
+/** Upstream groups (its own and its oslo libraries') whose options all mean nothing here, by name. */
+const UPSTREAM_GROUPS_UNIMPLEMENTED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  // Privilege escalation through rootwrap/privsep: this agent runs with the capabilities it needs.
+  // root_helper_daemon and use_helper_for_ns_read left upstream with rootwrap, and remain in old files.
+  ["agent", new Set(["root_helper", "root_helper_daemon", "use_helper_for_ns_read"])],
+  // exposing_method = ovn (a node-local OVN cluster).
+  [
+    "local_ovn_cluster",
+    new Set([
+      "ovn_nb_connection",
+      "external_nics",
+      "peer_ips",
+      "provider_networks_pool_prefixes",
+      "bgp_chassis_id",
+    ]),
+  ],
+  ["oslo_concurrency", new Set(["disable_process_locking", "lock_path"])],
+]);
+
+/**
+ * oslo.privsep's sections (`[privsep]` and upstream's `[privsep_ovs_vsctl]`, `[privsep_vtysh]`, …): how
+ * upstream starts its privileged helpers. Nothing here has such helpers and nothing would change, so
+ * they are accepted without a warning.
+ */
+function isPrivsepGroup(group: string): boolean {
+  return group === "privsep" || group.startsWith("privsep_");
 }
 
 export type UpstreamVerdict =
@@ -133,6 +163,9 @@ export function judgeUnimplemented(group: string, key: string, value: unknown): 
   if (group === "ovn" && UPSTREAM_OVN_UNIMPLEMENTED.has(key)) {
     return { kind: "unsupported", label: `ovn.${key}`, logging: false };
   }
-  if (isUpstreamGroup(group)) return { kind: "unsupported", label: `${group}.${key}`, logging: false };
+  if (UPSTREAM_GROUPS_UNIMPLEMENTED.get(group)?.has(key)) {
+    return { kind: "unsupported", label: `${group}.${key}`, logging: false };
+  }
+  if (isPrivsepGroup(group)) return { kind: "accepted" };
   return { kind: "unknown" };
 }
