@@ -213,6 +213,7 @@ async function runScale(
       `frr_vty_socket_dir = ${frrDir}`,
       `rt_tables_dropin = ${join(dir, "rt_tables.d", "ovn-bgp.conf")}`,
       `metrics_listen = 127.0.0.1:${METRICS_PORT}`,
+      `control_socket = ${join(dir, "agent.ctl")}`,
       "reconcile_interval = 300",
       ...(opts.driftPollMs !== undefined ? [`drift_poll_ms = ${opts.driftPollMs}`] : []),
       "",
@@ -381,7 +382,7 @@ async function runScale(
       single(`heap_used_${label}_mb`, "MB", Number(heap?.[1] ?? Number.NaN) / 2 ** 20, "V8 heap in use"),
     );
     const passes = [
-      ...after.stdout.matchAll(/^ovn_bgp_passes_total\{component="kernel",mode="(\w+)"\} (\S+)$/gm),
+      ...after.stdout.matchAll(/^ovn_bgp_passes_total\{target="kernel",mode="(\w+)"\} (\S+)$/gm),
     ]
       .map((m) => `${m[1]} ${m[2]}`)
       .join(", ");

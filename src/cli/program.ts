@@ -105,6 +105,19 @@ const COMMANDS: readonly CommandSpec[] = [
     load: () => import("./commands/lab.ts"),
   },
   {
+    name: "status",
+    summary: "ask the running agent over its control socket: connections, passes, exposures, recent events",
+    operands: "[args...]",
+    passThrough: true,
+    usage: [
+      ["--json", "the agent's report as JSON"],
+      ["--set-log-level LEVEL", "change the running agent's log level (trace, debug, info, warn, error)"],
+      ["--reload", "make the agent read its configuration again (as SIGHUP does)"],
+      ["--control-socket PATH", "the agent's socket (default: control_socket of the configuration)"],
+    ],
+    load: () => import("./commands/status.ts"),
+  },
+  {
     name: "version",
     summary: "print this agent's version and the Node, FRR, Open vSwitch, OVN and iproute2 versions found",
     options: [new Option("--json", "one JSON object")],

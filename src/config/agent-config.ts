@@ -55,6 +55,8 @@ export interface AgentConfig {
   readonly debug: boolean;
   /** Prometheus metrics listen address ("127.0.0.1:9797"); empty disables. */
   readonly metrics_listen: string;
+  /** The running agent's control socket (`ovn-bgp status`, `ovs-appctl -t`); empty disables. */
+  readonly control_socket: string;
   readonly ovn: OvnConfig;
 }
 

@@ -180,6 +180,10 @@ export const configSchema = z.object({
     (v) => (v === null ? "" : toStr(v)),
     z.string().refine((s) => s === "" || parseListenAddress(s) !== undefined),
   ),
+  control_socket: z.preprocess(
+    (v) => (v === null ? "" : toStr(v)),
+    z.string().refine((s) => s === "" || (s.startsWith("/") && !s.endsWith("/"))),
+  ),
   ovn: z.object({
     ovn_sb_connection: z.preprocess(toOptStr, z.string().refine(isRemoteList).optional()),
     ovn_sb_private_key: optAbsPath,
@@ -226,6 +230,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
     "milliseconds 100..60000 between looks at what sends no change notification, or 0 to look only at the periodic pass",
   debug: "a boolean (true/false, yes/no, on/off, 1/0)",
   metrics_listen: "HOST:PORT (IPv6 as [ADDR]:PORT), or empty to disable",
+  control_socket: "an absolute path of a Unix socket, or empty to disable",
   "ovn.ovn_sb_connection": "OVSDB remotes (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT), comma-separated",
   "ovn.ovn_sb_private_key": "an absolute file path",
   "ovn.ovn_sb_certificate": "an absolute file path",
@@ -277,6 +282,8 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   // often (each look costs well under a millisecond; docs/RELIABILITY.md).
   drift_poll_ms: 500,
   metrics_listen: "127.0.0.1:9797",
+  // Where `ovn-bgp status` (or `ovs-appctl -t`) reaches the running agent; in the unit's RuntimeDirectory.
+  control_socket: "/run/ovn-bgp/agent.ctl",
   debug: false,
   // How long a start waits for the first complete copy of each database before it fails with the
   // last connection error (upstream's option, whose default is 180 s; a typo in a socket path

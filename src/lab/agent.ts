@@ -63,6 +63,8 @@ export function renderAgentConfig(
     `frr_vty_socket_dir = ${names.frrSockDir(host)}`,
     // The namespaces share /etc: keep each agent's table names in its own run dir.
     `rt_tables_dropin = ${join(names.dir(host), "rt_tables.conf")}`,
+    // `ovn-bgp status --control-socket <this>` reaches this host's agent.
+    `control_socket = ${join(names.dir(host), "agent.ctl")}`,
     "",
     "[ovn]",
     `ovn_sb_connection = unix:${centralPaths(names).sbSock}`,

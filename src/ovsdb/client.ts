@@ -157,6 +157,11 @@ export class OvsdbClient extends EventEmitter {
     return this._schema;
   }
 
+  /** The last connection or session error (undefined before any). */
+  get lastConnectionError(): string | undefined {
+    return this.lastError;
+  }
+
   get isSynced(): boolean {
     return this.synced;
   }

@@ -153,6 +153,22 @@ export class Planner {
     return this.cached;
   }
 
+  /** How many exposures the plan holds (O(rows), no entries gathered). */
+  entryCount(): number {
+    let n = 0;
+    for (const out of this.outputs.values()) n += out.entries.length;
+    return n;
+  }
+
+  /** Every row the planner could not use, with why (O(rows), no entries gathered). */
+  problems(): PlanProblem[] {
+    if (this.cached) return [...this.cached.problems];
+    const problems = new Map<string, PlanProblem>();
+    for (const p of this.host.problems) problems.set(problemKey(p), p);
+    for (const out of this.outputs.values()) for (const p of out.problems) problems.set(problemKey(p), p);
+    return [...problems.entries()].sort(([a], [b]) => cmp(a, b)).map(([, p]) => p);
+  }
+
   /**
    * Tenant datapaths whose VM ports this chassis exposes (behind a local gateway): the SB
    * monitor condition must include their ports (see src/sb/monitor-spec.ts).

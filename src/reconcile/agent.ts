@@ -25,7 +25,9 @@ import { countResults, flowResults, frrResults, kernelResults, type ObjectResult
 import type { Exec } from "../host/exec.ts";
 import { FrrApplier, type FrrPlan, type FrrSyncResult } from "../host/frr/frr-applier.ts";
 import { FrrConfigWatcher } from "../host/frr/frr-config-watcher.ts";
+import { parseBgpVrfAllSummary } from "../host/frr/frr-show.ts";
 import { FrrWatcher } from "../host/frr/frr-watcher.ts";
+import { VtyClient } from "../host/frr/vty-client.ts";
 import { DEVICE_SETTLE_MS } from "../host/kernel/apply.ts";
 import { IpQuery } from "../host/kernel/ip-query.ts";
 import { KernelApplier, NEEDS_FULL_PASS } from "../host/kernel/kernel-applier.ts";
@@ -101,6 +103,47 @@ export interface DryRun {
  */
 export const WEDGED_PASS_MS = 5 * 60_000;
 
+/** How many of the seed's events `status` shows. */
+const RECENT_EVENTS = 50;
+
+/** One exposure that appeared or went away, as `status` lists it. */
+export interface RecentEvent {
+  readonly at: string;
+  readonly event: string;
+  readonly kind: string;
+  readonly logical_port: string;
+  readonly ips: readonly string[];
+  readonly change?: string;
+}
+
+/** What `ovn-bgp status` shows of a running agent. */
+export interface AgentReport {
+  readonly chassis: string | undefined;
+  readonly pid: number;
+  readonly started_at: string;
+  readonly uptime_s: number;
+  readonly ready: HealthStatus;
+  readonly connections: ReadonlyArray<{
+    readonly db: string;
+    readonly state: string;
+    readonly remote: string | undefined;
+    readonly reconnects: number;
+    readonly last_sync: string;
+    readonly last_error?: string;
+  }>;
+  readonly targets: Readonly<
+    Record<string, { readonly last_pass?: TargetStatus; readonly last_success?: string }>
+  >;
+  readonly exposed_ips: Readonly<Record<string, number>>;
+  readonly exposures: number;
+  readonly problems: ReadonlyArray<{
+    readonly table: string;
+    readonly object: string;
+    readonly message: string;
+  }>;
+  readonly recent_events: readonly RecentEvent[];
+}
+
 /** Above this many exposures changed in one batch, per-exposure lines go to debug and one summary goes to info. */
 const BURST_LOG_THRESHOLD = 20;
 
@@ -134,7 +177,15 @@ export class Agent {
   /** Fired by stop(): a connect in progress gives up at once. */
   private readonly stopping = new AbortController();
   private frrWatcher: FrrWatcher | undefined;
+  /** bgpd's vty, read at metrics scrape time for FRR's view of the sessions. */
+  private bgpVty: VtyClient | undefined;
   readonly status = new Map<Target, TargetStatus>();
+  /** When each target last had a fully successful pass (ISO time). */
+  private readonly lastSuccess = new Map<Target, string>();
+  /** The oldest Southbound change per target that no pass has applied yet (performance.now()). */
+  private readonly changedSince = new Map<Target, number>();
+  private readonly recent: RecentEvent[] = [];
+  private readonly startedAt = Date.now();
   private readonly log: Logger;
 
   constructor(
@@ -250,6 +301,7 @@ export class Agent {
     const sources = this.sources as ChassisSources;
     this.loop = new ReconcileLoop((req) => this.pass(req));
     this.watchConnections(sources);
+    this.plugMetricReaders();
     if (this.opts.watch !== false) {
       for (const family of [4, 6] as const) {
         const w = new KernelWatcher({
@@ -321,6 +373,21 @@ export class Agent {
     for (const w of [this.sysctlWatcher, this.ndpProxyWatcher, this.frrConfigWatcher]) w.start();
   }
 
+  /** Gauges read at scrape time: the planner's problems by table, FRR's BGP sessions. */
+  private plugMetricReaders(): void {
+    const readers = this.opts.metrics?.readers;
+    if (!readers) return;
+    readers.planProblems = () => {
+      const byTable = new Map<string, number>();
+      for (const p of this.planner?.problems() ?? []) byTable.set(p.table, (byTable.get(p.table) ?? 0) + 1);
+      return byTable;
+    };
+    this.bgpVty = new VtyClient(`${this.config.frr_vty_socket_dir}/bgpd.vty`);
+    const vty = this.bgpVty;
+    readers.bgp = async () =>
+      parseBgpVrfAllSummary(JSON.parse(await vty.run("show bgp vrf all summary json")));
+  }
+
   /** Liveness (`/livez`): the process answers and its reconcile loop is not stuck in one pass. */
   livez(): HealthStatus {
     const runningForMs = Math.round(this.loop?.runningForMs() ?? 0);
@@ -361,6 +428,45 @@ export class Agent {
     return { ok: problems.length === 0, chassis: this.chassisName, problems, targets };
   }
 
+  /** What `ovn-bgp status` shows: connections, passes, exposures, problems, recent events. */
+  report(): AgentReport {
+    const sources = this.sources;
+    const connections = sources
+      ? (
+          [
+            ["OVN_Southbound", sources.sb],
+            ["Open_vSwitch", sources.ovs],
+          ] as const
+        ).map(([db, c]) => ({
+          db,
+          state: c.state,
+          remote: c.stats.remote,
+          reconnects: c.stats.reconnects,
+          last_sync: c.stats.lastSync,
+          ...(c.lastConnectionError ? { last_error: c.lastConnectionError } : {}),
+        }))
+      : [];
+    const targets: Record<string, { last_pass?: TargetStatus; last_success?: string }> = {};
+    for (const t of ALL_TARGETS) {
+      const last = this.status.get(t);
+      const ok = this.lastSuccess.get(t);
+      targets[t] = { ...(last ? { last_pass: last } : {}), ...(ok ? { last_success: ok } : {}) };
+    }
+    return {
+      chassis: this.chassisName,
+      pid: process.pid,
+      started_at: new Date(this.startedAt).toISOString(),
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      ready: this.readyz(),
+      connections,
+      targets,
+      exposed_ips: Object.fromEntries([...this.exposed.entries()].filter(([, n]) => n > 0).sort()),
+      exposures: this.planner?.entryCount() ?? 0,
+      problems: this.planner?.problems() ?? [],
+      recent_events: [...this.recent].reverse(),
+    };
+  }
+
   /** Resolves when every triggered pass has run. */
   async idle(): Promise<void> {
     await this.loop?.idle();
@@ -389,6 +495,7 @@ export class Agent {
     this.frrConfigWatcher?.stop();
     this.flowWatcher?.stop();
     this.frrWatcher?.stop();
+    this.bgpVty?.close();
     await Promise.all(this.kernelWatchers.map((w) => w.stop()));
     await this.kernel.close();
     await this.sources?.stop();
@@ -412,6 +519,8 @@ export class Agent {
       this.countExposed(delta.added, 1);
       this.log.debug({ rows: changes.length, planMs: +(performance.now() - started).toFixed(3) }, "planned");
       // Host-wide changes (bridges, VLAN devices, flows, FRR intent) are rare: a full pass of each.
+      const targets = delta.hostChanged ? ALL_TARGETS : (["kernel"] as const);
+      for (const t of targets) if (!this.changedSince.has(t)) this.changedSince.set(t, started);
       if (delta.hostChanged) this.loop?.trigger(ALL_TARGETS, "southbound change (host-wide)", true);
       else this.loop?.trigger(["kernel"], "southbound change");
       void this.narrowMonitor();
@@ -517,20 +626,30 @@ export class Agent {
     const burst = delta.added.length + delta.removed.length > BURST_LOG_THRESHOLD;
     const line = burst ? this.log.debug.bind(this.log) : this.log.info.bind(this.log);
     const byEvent = new Map<string, number>();
-    const count = (event: string) => {
+    const at = new Date().toISOString();
+    const count = (event: string, e: PlanEntry, change?: string) => {
       byEvent.set(event, (byEvent.get(event) ?? 0) + 1);
       this.opts.metrics?.eventsTotal.inc({ event });
+      this.recent.push({
+        at,
+        event,
+        kind: e.cause.kind,
+        logical_port: e.cause.logicalPort,
+        ips: e.advertised,
+        ...(change ? { change } : {}),
+      });
+      if (this.recent.length > RECENT_EVENTS) this.recent.splice(0, this.recent.length - RECENT_EVENTS);
     };
     for (const e of delta.removed) {
       if (addedIds.has(e.id)) continue;
       const event = withdrawEvent(e.cause.event);
-      count(event);
+      count(event, e);
       line({ event, kind: e.cause.kind, logical_port: e.cause.logicalPort, ips: e.advertised }, event);
     }
     for (const e of delta.added) {
       const event = e.cause.event;
-      count(event);
       const change = removedIds.has(e.id) ? "updated" : "exposed";
+      count(event, e, change);
       line(
         { event, kind: e.cause.kind, logical_port: e.cause.logicalPort, ips: e.advertised, change },
         event,
@@ -592,6 +711,8 @@ export class Agent {
     const failed = new Set<Target>();
     const run = async (target: Target, fn: () => Promise<TargetStatus | undefined>) => {
       if (!req.targets.has(target)) return;
+      const since = this.changedSince.get(target);
+      this.changedSince.delete(target);
       let st: TargetStatus | undefined;
       try {
         st = await fn();
@@ -604,12 +725,20 @@ export class Agent {
           error: (err as Error).message,
         };
       }
+      if (!st || st.ok) {
+        if (since !== undefined)
+          this.opts.metrics?.changeAppliedSeconds.observe({ target }, (performance.now() - since) / 1000);
+      } else if (since !== undefined && !this.changedSince.has(target)) this.changedSince.set(target, since);
       if (!st) return; // a delta with nothing to do: the last status stands
       this.status.set(target, st);
-      this.opts.metrics?.passesTotal.inc({ component: target, mode: st.mode ?? "full" });
+      if (st.ok) {
+        this.lastSuccess.set(target, st.at);
+        this.opts.metrics?.lastSuccessTimestamp.set({ target }, Date.parse(st.at) / 1000);
+      }
+      this.opts.metrics?.passesTotal.inc({ target, mode: st.mode ?? "full" });
       if (!st.ok) {
         failed.add(target);
-        this.opts.metrics?.reconcileErrorsTotal.inc({ component: target });
+        this.opts.metrics?.reconcileErrorsTotal.inc({ target });
         this.log.error({ target, pass: req.id, details: st.details }, `${target}: ${st.error ?? "failed"}`);
       }
     };
@@ -661,9 +790,9 @@ export class Agent {
     }
     const c = report.counts;
     const m = this.opts.metrics;
-    if (c.add) m?.applyOpsTotal.inc({ component: "kernel", op: "add" }, c.add);
-    if (c.del) m?.applyOpsTotal.inc({ component: "kernel", op: "delete" }, c.del);
-    if (c.replace) m?.applyOpsTotal.inc({ component: "kernel", op: "replace" }, c.replace);
+    if (c.add) m?.applyOpsTotal.inc({ target: "kernel", op: "add" }, c.add);
+    if (c.del) m?.applyOpsTotal.inc({ target: "kernel", op: "delete" }, c.del);
+    if (c.replace) m?.applyOpsTotal.inc({ target: "kernel", op: "replace" }, c.replace);
     for (const p of report.problems) this.log.warn({ target: "kernel" }, p);
     // Pending (a missing device) counts against the target here: it is retried until the device is there.
     return this.statusOf("kernel", mode, kernelResults(report), true, report.phases);
@@ -732,7 +861,7 @@ export class Agent {
   ): TargetStatus {
     const c = countResults(results);
     if (target !== "kernel" && c.applied)
-      this.opts.metrics?.applyOpsTotal.inc({ component: target, op: "apply" }, c.applied);
+      this.opts.metrics?.applyOpsTotal.inc({ target, op: "apply" }, c.applied);
     if (this.log.isLevelEnabled("debug"))
       for (const r of results)
         this.log.debug(

@@ -4,7 +4,7 @@
  * `/healthz`. Operators asked for exactly these views: what the agent reacted to, how long and how often
  * reconciling fails, how much it exposes, and whether its database sessions are up.
  *
- * Label values stay bounded: event class names, component names, database names, object kinds and op
+ * Label values stay bounded: event class names, target names (kernel, flows, frr), database names, object kinds and op
  * verbs — never an IP or a port name (those belong in logs).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -37,29 +37,63 @@ export interface AgentMetrics {
   readonly eventsTotal: Counter<"event">;
   /** Wall time of one reconcile pass (snapshot → plan → observe → diff → apply). */
   readonly reconcileDuration: Histogram<never>;
-  /** Failed reconcile passes or applier batches, by component (kernel, frr, openflow, ovsdb, planner). */
-  readonly reconcileErrorsTotal: Counter<"component">;
+  /** Failed passes, by target (kernel, flows, frr). */
+  readonly reconcileErrorsTotal: Counter<"target">;
   /** IPs currently exposed, by kind (e.g. provider, fip, cr_lrp, tenant, lb). */
   readonly exposedIps: Gauge<"kind">;
   /** 1 while the session to the database is up (db: Open_vSwitch, OVN_Southbound). */
   readonly ovsdbConnected: Gauge<"db">;
   readonly ovsdbReconnectsTotal: Counter<"db">;
   readonly ovsdbBytesReceivedTotal: Counter<"db">;
-  /** Changes made on the host, by component and op (add, delete, replace, prune). */
-  readonly applyOpsTotal: Counter<"component" | "op">;
+  /** Changes made on the host, by target (kernel, flows, frr) and op (add, delete, replace for the kernel; apply otherwise). */
+  readonly applyOpsTotal: Counter<"target" | "op">;
   /** Passes by target and mode: `delta` (only what a Southbound change touched) or `full` (observe and diff everything). */
-  readonly passesTotal: Counter<"component" | "mode">;
+  readonly passesTotal: Counter<"target" | "mode">;
   /** Kernel monitor lines about objects the agent cares about: `echo` (its own write) or `change` (someone else's: healed). */
   readonly kernelMonitorLinesTotal: Counter<"verdict">;
+  /** From a Southbound change to the pass of one target that applied it, by target (kernel, flows, frr). */
+  readonly changeAppliedSeconds: Histogram<"target">;
+  /** Unix time of each target's last pass that applied everything (kernel, flows, frr). */
+  readonly lastSuccessTimestamp: Gauge<"target">;
+  /**
+   * What gauges read at scrape time: the planner's problems by Southbound table and FRR's BGP view.
+   * The agent fills them in; unset, those gauges are empty.
+   */
+  readonly readers: MetricReaders;
 }
+
+/** Scrape-time readers the agent plugs in (cheap: O(rows) for problems, one vty command for BGP). */
+export interface MetricReaders {
+  planProblems?: () => ReadonlyMap<string, number>;
+  bgp?: () => Promise<readonly BgpPeerState[]>;
+}
+
+/** One BGP peer as FRR's bgpd reports it (`show bgp vrf all summary json`). */
+export interface BgpPeerState {
+  readonly vrf: string;
+  readonly afi: string;
+  readonly peer: string;
+  readonly established: boolean;
+  /** Prefixes sent to the peer (`pfxSnt`). */
+  readonly prefixesSent: number;
+}
+
+/** The targets (appliers): the one name each has in metrics, logs (`target`), status and health. */
+export const TARGET_NAMES = ["kernel", "flows", "frr"] as const;
+
+/** Southbound change → applied: a delta pass is milliseconds, a full pass or a retry seconds. */
+const APPLIED_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export interface CreateMetricsOptions {
   /** Node process metrics (CPU, memory, event loop lag, GC); on by default. */
   readonly defaultMetrics?: boolean;
+  /** ovn-bgp's version, for `ovn_bgp_build_info`. */
+  readonly version?: string;
 }
 
 export function createMetrics(opts: CreateMetricsOptions = {}): AgentMetrics {
   const registry = new Registry();
+  const readers: MetricReaders = {};
   // The event-loop-lag monitor samples every 10 ms by default: 100 wake-ups a second on an idle host.
   if (opts.defaultMetrics !== false)
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1_000 });
@@ -71,8 +105,50 @@ export function createMetrics(opts: CreateMetricsOptions = {}): AgentMetrics {
     registers,
   });
   for (const event of SEED_EVENTS) eventsTotal.inc({ event }, 0);
+  new Gauge({
+    name: "ovn_bgp_build_info",
+    help: "Always 1; the labels say which ovn-bgp and Node.js run",
+    labelNames: ["version", "node_version"],
+    registers,
+  }).set({ version: opts.version ?? "unknown", node_version: process.versions.node }, 1);
+  new Gauge({
+    name: "ovn_bgp_plan_problems",
+    help: "Southbound rows the planner could not use (each named in the logs and by `ovn-bgp status`), by table",
+    labelNames: ["table"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [table, n] of readers.planProblems?.() ?? []) this.set({ table }, n);
+    },
+  });
+  const bgpLabels = ["vrf", "afi", "peer"] as const;
+  // One read of bgpd per scrape: the first gauge (collected first, in registration order) reads,
+  // the second uses what it read.
+  let peers: readonly BgpPeerState[] = [];
+  new Gauge({
+    name: "ovn_bgp_bgp_peer_up",
+    help: "1 while FRR's BGP session with the peer is Established, else 0 (read from bgpd at scrape time)",
+    labelNames: bgpLabels,
+    registers,
+    async collect() {
+      peers = (await readers.bgp?.().catch(() => undefined)) ?? [];
+      this.reset();
+      for (const p of peers) this.set({ vrf: p.vrf, afi: p.afi, peer: p.peer }, p.established ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "ovn_bgp_bgp_peer_prefixes_sent",
+    help: "Prefixes FRR advertises to the peer (read from bgpd at scrape time)",
+    labelNames: bgpLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of peers) this.set({ vrf: p.vrf, afi: p.afi, peer: p.peer }, p.prefixesSent);
+    },
+  });
   return {
     registry,
+    readers,
     eventsTotal,
     reconcileDuration: new Histogram({
       name: "ovn_bgp_reconcile_duration_seconds",
@@ -82,8 +158,8 @@ export function createMetrics(opts: CreateMetricsOptions = {}): AgentMetrics {
     }),
     reconcileErrorsTotal: new Counter({
       name: "ovn_bgp_reconcile_errors_total",
-      help: "Failed reconcile passes or applier batches, by component",
-      labelNames: ["component"],
+      help: "Failed passes, by target (kernel, flows, frr)",
+      labelNames: ["target"],
       registers,
     }),
     exposedIps: new Gauge({
@@ -112,20 +188,33 @@ export function createMetrics(opts: CreateMetricsOptions = {}): AgentMetrics {
     }),
     applyOpsTotal: new Counter({
       name: "ovn_bgp_apply_ops_total",
-      help: "Changes applied to the host, by component and operation",
-      labelNames: ["component", "op"],
+      help: "Changes applied to the host, by target (kernel, flows, frr) and operation",
+      labelNames: ["target", "op"],
       registers,
     }),
     passesTotal: new Counter({
       name: "ovn_bgp_passes_total",
-      help: "Reconcile passes by component and mode (delta: only what a change touched; full: observe and diff everything)",
-      labelNames: ["component", "mode"],
+      help: "Passes by target (kernel, flows, frr) and mode (delta: only what a change touched; full: observe and diff everything)",
+      labelNames: ["target", "mode"],
       registers,
     }),
     kernelMonitorLinesTotal: new Counter({
       name: "ovn_bgp_kernel_monitor_lines_total",
       help: "Kernel monitor lines about the agent's objects: echo (its own write) or change (someone else's, healed)",
       labelNames: ["verdict"],
+      registers,
+    }),
+    changeAppliedSeconds: new Histogram({
+      name: "ovn_bgp_sb_change_applied_seconds",
+      help: "From a Southbound change to the pass that applied it, by target (kernel, flows, frr)",
+      labelNames: ["target"],
+      buckets: APPLIED_BUCKETS,
+      registers,
+    }),
+    lastSuccessTimestamp: new Gauge({
+      name: "ovn_bgp_last_successful_sync_timestamp_seconds",
+      help: "Unix time of each target's last pass that applied everything it wanted (kernel, flows, frr)",
+      labelNames: ["target"],
       registers,
     }),
   };

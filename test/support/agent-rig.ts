@@ -61,7 +61,8 @@ export interface AgentRig {
   /** Write an extra INI file (for `cli`) and return its path. */
   extraConfig(name: string, lines: readonly string[]): string;
   /** The agent daemon inside the host namespace; `log()` is its stderr so far. */
-  startAgent(extraConfigFiles?: readonly string[]): RunningAgent;
+  /** `wrap`: argv put between `ip netns exec NS` and `node` (e.g. a `setpriv` that drops privileges). */
+  startAgent(extraConfigFiles?: readonly string[], wrap?: readonly string[]): RunningAgent;
   /** Prefixes the spine holds from BGP, family 4 or 6. */
   spineRoutes(family: 4 | 6): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -222,6 +223,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       `frr_vty_socket_dir = ${hostFrr.socketDir}`,
       `rt_tables_dropin = ${join(dir, "rt_tables.d", "ovn-bgp.conf")}`,
       "metrics_listen =",
+      `control_socket = ${join(dir, "agent.ctl")}`,
       "reconcile_interval = 5",
       ...(opts.config ?? []),
       "",
@@ -252,10 +254,21 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       writeFileSync(f, `${lines.join("\n")}\n`);
       return f;
     },
-    startAgent(extra = []) {
+    startAgent(extra = [], wrap = []) {
       const child = spawn(
         "ip",
-        ["netns", "exec", hostNs.name, "node", "--import", "tsx", mainTs, "agent", ...configArgs(extra)],
+        [
+          "netns",
+          "exec",
+          hostNs.name,
+          ...wrap,
+          "node",
+          "--import",
+          "tsx",
+          mainTs,
+          "agent",
+          ...configArgs(extra),
+        ],
         { env: { ...process.env, ...ovs.env }, stdio: ["ignore", "ignore", "pipe"] },
       );
       let log = "";

@@ -74,6 +74,14 @@ export function parseBgpSummary(json: unknown): BgpSummary {
   return { ...(routerId !== undefined ? { routerId } : {}), ...(as !== undefined ? { as } : {}), peers };
 }
 
+/** `show bgp vrf all summary json`: `{ "<vrf>": <show bgp summary json of that VRF> }`. */
+export function parseBgpVrfAllSummary(json: unknown): Array<BgpPeerSummary & { readonly vrf: string }> {
+  if (!isObj(json)) return [];
+  return Object.entries(json).flatMap(([vrf, body]) =>
+    parseBgpSummary(body).peers.map((p) => ({ ...p, vrf })),
+  );
+}
+
 /** `show ip route json` / `show ipv6 route json`: every route entry, in FRR's order. */
 export function parseRouteTable(json: unknown): FrrRoute[] {
   if (!isObj(json)) return [];

@@ -492,7 +492,7 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
         await converged(`sequence ${s + 1}: ${ops.map((o) => JSON.stringify(o)).join(" ")}`);
       }
       const deltas = (await metrics.passesTotal.get()).values.find(
-        (v) => v.labels.component === "kernel" && v.labels.mode === "delta",
+        (v) => v.labels.target === "kernel" && v.labels.mode === "delta",
       );
       assert.ok(
         (deltas?.value ?? 0) > 0,
@@ -544,7 +544,7 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
       // within seconds, far ahead of the periodic pass.
       const flowPasses = async () =>
         (await metrics.passesTotal.get()).values
-          .filter((v) => v.labels.component === "flows")
+          .filter((v) => v.labels.target === "flows")
           .reduce((n, v) => n + v.value, 0);
       const before = await flowPasses();
       await ovs.ofctl("del-flows", ovs.target("br-ex"), "cookie=999/-1");

@@ -35,6 +35,7 @@ describe("signals while connecting", { skip }, () => {
         "bgp_AS = 64999",
         `ovsdb_connection = ${ovs.db}`,
         "metrics_listen =",
+        `control_socket = ${join(dir, "agent.ctl")}`,
         `rt_tables_dropin = ${join(dir, "rt_tables.d", "ovn-bgp.conf")}`,
         "[ovn]",
         `ovn_sb_connection = unix:${join(dir, "no-such-southbound.sock")}`,

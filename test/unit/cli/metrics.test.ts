@@ -43,11 +43,11 @@ describe("metrics registry", () => {
   test("each createMetrics has its own registry (fresh counters)", async () => {
     const a = createMetrics({ defaultMetrics: false });
     const b = createMetrics({ defaultMetrics: false });
-    a.applyOpsTotal.inc({ component: "kernel", op: "add" }, 3);
+    a.applyOpsTotal.inc({ target: "kernel", op: "add" }, 3);
     const textA = await a.registry.metrics();
     const textB = await b.registry.metrics();
-    assert.match(textA, /ovn_bgp_apply_ops_total\{component="kernel",op="add"\} 3/);
-    assert.doesNotMatch(textB, /component="kernel"/);
+    assert.match(textA, /ovn_bgp_apply_ops_total\{target="kernel",op="add"\} 3/);
+    assert.doesNotMatch(textB, /target="kernel"/);
   });
 
   test("seed events are counted from zero before they first happen", async () => {

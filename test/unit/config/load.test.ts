@@ -65,6 +65,7 @@ describe("defaults", () => {
       drift_poll_ms: 500,
       frr_vty_socket_dir: "/run/frr",
       metrics_listen: "127.0.0.1:9797",
+      control_socket: "/run/ovn-bgp/agent.ctl",
       debug: false,
       ovn: { ovsdb_connection_timeout: 30 },
     });
