@@ -105,6 +105,17 @@ const COMMANDS: readonly CommandSpec[] = [
     load: () => import("./commands/lab.ts"),
   },
   {
+    name: "explain",
+    summary: "why an IP, logical port or CIDR is (or is not) exposed by this chassis, and what carries it",
+    operands: "[args...]",
+    passThrough: true,
+    usage: [
+      ["<ip|logical port|cidr>", "what to explain (e.g. 172.24.4.92, vm1-port, 10.0.0.64/26)"],
+      ["--json", "the explanation as JSON"],
+    ],
+    load: () => import("./commands/explain.ts"),
+  },
+  {
     name: "status",
     summary: "ask the running agent over its control socket: connections, passes, exposures, recent events",
     operands: "[args...]",

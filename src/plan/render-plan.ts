@@ -57,9 +57,10 @@ export function renderRoute(state: DesiredState, r: RouteSpec): string {
   return `route${fam} table ${tableName(state, r.table)}: ${bare(r.dst)}${via} dev ${r.dev}${scope}`;
 }
 
-const renderAddress = (a: AddressSpec): string => `address ${a.cidr} dev ${a.dev}`;
-const renderNeigh = (n: NeighbourSpec): string => `neigh ${n.ip} lladdr ${n.mac} dev ${n.dev} PERMANENT`;
-const renderNdp = (n: NdpProxySpec): string => `neigh proxy ${n.ip} dev ${n.dev}`;
+export const renderAddress = (a: AddressSpec): string => `address ${a.cidr} dev ${a.dev}`;
+export const renderNeigh = (n: NeighbourSpec): string =>
+  `neigh ${n.ip} lladdr ${n.mac} dev ${n.dev} PERMANENT`;
+export const renderNdp = (n: NdpProxySpec): string => `neigh proxy ${n.ip} dev ${n.dev}`;
 
 function renderLink(l: LinkSpec): string {
   switch (l.kind) {

@@ -57,6 +57,14 @@ import { withdrawEvent } from "../plan/render-plan.ts";
 import type { Logger } from "../util/log.ts";
 import type { AgentMetrics, HealthStatus } from "../util/metrics.ts";
 import { type ChassisSources, openChassisSources, SourcesAborted } from "./chassis-sources.ts";
+import {
+  describeBgpPrefix,
+  type Explanation,
+  explain,
+  parseQuery,
+  type SbPortFact,
+  southboundFactsFrom,
+} from "./explain.ts";
 import { readHostNetworks } from "./host-networks.ts";
 import { toLocalFacts } from "./local-facts-from-ovs.ts";
 import {
@@ -484,6 +492,46 @@ export class Agent {
     const flows = await this.flows.plan(host.flows, this.bridgesForFlows()).catch(err);
     const frr = await this.frr.plan(host.frr).catch(err);
     return { kernel, flows, frr };
+  }
+
+  /** `ovn-bgp explain`: one IP, logical port or CIDR, from the plan, a fresh read of the host, FRR and the Southbound. */
+  async explain(query: string): Promise<Explanation> {
+    const state = this.desired();
+    const sources = this.sources;
+    if (!state || !sources) throw new Error("explain before open");
+    const q = parseQuery(query);
+    const [dryRun, southbound] = await Promise.all([this.dryRun(), this.southboundFacts(q)]);
+    const vty = new VtyClient(`${this.config.frr_vty_socket_dir}/bgpd.vty`);
+    try {
+      return await explain(query, {
+        state,
+        dryRun,
+        southbound,
+        config: this.config,
+        bgpLookup: async (prefix, family) => {
+          const raw = await vty.run(`show bgp ${family === 4 ? "ipv4" : "ipv6"} unicast ${prefix} json`);
+          return describeBgpPrefix(raw);
+        },
+      });
+    } finally {
+      vty.close();
+    }
+  }
+
+  /** The Port_Bindings a query names, read from the Southbound directly (any chassis). */
+  private async southboundFacts(q: ReturnType<typeof parseQuery>): Promise<SbPortFact[]> {
+    const sb = (this.sources as ChassisSources).sb;
+    const where = q.kind === "port" ? [["logical_port", "==", q.name]] : [];
+    const [pbs, chassis] = (await sb.transact([
+      {
+        op: "select",
+        table: "Port_Binding",
+        where,
+        columns: ["logical_port", "type", "chassis", "mac", "nat_addresses", "up"],
+      },
+      { op: "select", table: "Chassis", where: [], columns: ["_uuid", "name"] },
+    ])) as Array<{ rows: Array<Record<string, unknown>> }>;
+    return southboundFactsFrom(pbs?.rows ?? [], chassis?.rows ?? [], q);
   }
 
   /** Stop at any point, also while `open`/`start` are still connecting (they then reject). */

@@ -63,6 +63,8 @@ export interface AgentRig {
   /** The agent daemon inside the host namespace; `log()` is its stderr so far. */
   /** `wrap`: argv put between `ip netns exec NS` and `node` (e.g. a `setpriv` that drops privileges). */
   startAgent(extraConfigFiles?: readonly string[], wrap?: readonly string[]): RunningAgent;
+  /** br-int patched to br-ex, as ovn-controller leaves it: the agent's MAC-rewrite flows then go on br-ex. */
+  patchBrInt(): Promise<void>;
   /** Prefixes the spine holds from BGP, family 4 or 6. */
   spineRoutes(family: 4 | 6): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -290,6 +292,15 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       };
       agents.push(agent);
       return agent;
+    },
+    async patchBrInt() {
+      await ovs.addBridge("br-int");
+      await ovs.vsctl(
+        ...["add-port", "br-ex", "patch-provnet-public-to-br-int", "--", "set", "interface"],
+        ...["patch-provnet-public-to-br-int", "type=patch", "options:peer=patch-br-int-to-provnet-public"],
+        ...["--", "add-port", "br-int", "patch-br-int-to-provnet-public", "--", "set", "interface"],
+        ...["patch-br-int-to-provnet-public", "type=patch", "options:peer=patch-provnet-public-to-br-int"],
+      );
     },
     async spineRoutes(family) {
       return JSON.parse(

@@ -191,13 +191,7 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
     // No periodic pass during the drills (the rig's is 5 s): every heal is the watchers' doing.
     drillConf = rig.extraConfig("drills.conf", ["[DEFAULT]", "reconcile_interval = 300"]);
     // br-int patched to br-ex, as ovn-controller leaves it: the agent's MAC-rewrite flows go on br-ex.
-    await ovs.addBridge("br-int");
-    await ovs.vsctl(
-      ...["add-port", "br-ex", "patch-provnet-public-to-br-int", "--", "set", "interface"],
-      ...["patch-provnet-public-to-br-int", "type=patch", "options:peer=patch-br-int-to-provnet-public"],
-      ...["--", "add-port", "br-int", "patch-br-int-to-provnet-public", "--", "set", "interface"],
-      ...["patch-br-int-to-provnet-public", "type=patch", "options:peer=patch-provnet-public-to-br-int"],
-    );
+    await rig.patchBrInt();
     await central.nbctl(
       "lsp-add",
       "public",

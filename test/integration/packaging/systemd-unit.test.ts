@@ -113,13 +113,7 @@ describe("the agent with exactly the unit's privileges", { skip }, () => {
     await rig.central.sbctl("lsp-bind", RIG.vm1.port, CHASSIS);
     // br-int patched to br-ex, as ovn-controller leaves it: the MAC-rewrite flows then go on br-ex
     // (through its root-owned OpenFlow socket).
-    await rig.ovs.addBridge("br-int");
-    await rig.ovs.vsctl(
-      ...["add-port", "br-ex", "patch-provnet-public-to-br-int", "--", "set", "interface"],
-      ...["patch-provnet-public-to-br-int", "type=patch", "options:peer=patch-br-int-to-provnet-public"],
-      ...["--", "add-port", "br-int", "patch-br-int-to-provnet-public", "--", "set", "interface"],
-      ...["patch-br-int-to-provnet-public", "type=patch", "options:peer=patch-provnet-public-to-br-int"],
-    );
+    await rig.patchBrInt();
   });
   after(async () => {
     await rig?.stop();

@@ -35,7 +35,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return { code, stdout, stderr, logs };
 }
 
-const COMMANDS = ["agent", "sync", "plan", "sb-watch", "lab", "status", "version", "config"];
+const COMMANDS = ["agent", "sync", "plan", "sb-watch", "lab", "explain", "status", "version", "config"];
 
 describe("ovn-bgp program", () => {
   test("--help lists every command and the global options, exit 0", async () => {
