@@ -57,6 +57,12 @@ export interface AgentConfig {
   readonly metrics_listen: string;
   /** The running agent's control socket (`ovn-bgp status`, `ovs-appctl -t`); empty disables. */
   readonly control_socket: string;
+  /**
+   * On the first full pass, take over what the Python ovn-bgp-agent left (its unmarked rules at
+   * ip_rule_priority, the routes in its bridge tables, its permanent neighbours on the bridges) and
+   * use its rt_tables numbers for the bridges (src/host/kernel/adopt-upstream.ts).
+   */
+  readonly adopt_upstream_state: boolean;
   readonly ovn: OvnConfig;
 }
 

@@ -180,6 +180,7 @@ export const configSchema = z.object({
     (v) => (v === null ? "" : toStr(v)),
     z.string().refine((s) => s === "" || parseListenAddress(s) !== undefined),
   ),
+  adopt_upstream_state: bool,
   control_socket: z.preprocess(
     (v) => (v === null ? "" : toStr(v)),
     z.string().refine((s) => s === "" || (s.startsWith("/") && !s.endsWith("/"))),
@@ -231,6 +232,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   debug: "a boolean (true/false, yes/no, on/off, 1/0)",
   metrics_listen: "HOST:PORT (IPv6 as [ADDR]:PORT), or empty to disable",
   control_socket: "an absolute path of a Unix socket, or empty to disable",
+  adopt_upstream_state: "a boolean (true/false, yes/no, on/off, 1/0)",
   "ovn.ovn_sb_connection": "OVSDB remotes (unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT), comma-separated",
   "ovn.ovn_sb_private_key": "an absolute file path",
   "ovn.ovn_sb_certificate": "an absolute file path",
@@ -284,6 +286,8 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   metrics_listen: "127.0.0.1:9797",
   // Where `ovn-bgp status` (or `ovs-appctl -t`) reaches the running agent; in the unit's RuntimeDirectory.
   control_socket: "/run/ovn-bgp/agent.ctl",
+  // Taking over from the Python agent (docs/MIGRATION.md): off, since it takes unmarked objects.
+  adopt_upstream_state: false,
   debug: false,
   // How long a start waits for the first complete copy of each database before it fails with the
   // last connection error (upstream's option, whose default is 180 s; a typo in a socket path

@@ -53,7 +53,7 @@ export function bridgeSlots(config: AgentConfig, facts: LocalFacts): BridgeSlots
     let slot = byBridge.get(bridge);
     if (!slot && !refused.has(bridge)) {
       const i = next++;
-      const table = config.bridge_table_base + i;
+      const table = facts.bridgeTables?.get(bridge) ?? config.bridge_table_base + i;
       const err = deviceNameError(bridge);
       if (err) problems.push({ table: "Open_vSwitch", object: "ovn-bridge-mappings", message: err });
       else if (!Number.isInteger(table) || table < 1 || table > 0x7fffffff || RESERVED_TABLES.has(table))
@@ -61,6 +61,12 @@ export function bridgeSlots(config: AgentConfig, facts: LocalFacts): BridgeSlots
           table: "Open_vSwitch",
           object: bridge,
           message: `routing table id ${table} is reserved or out of range`,
+        });
+      else if ([...byBridge.values()].some((o) => o.table === table))
+        problems.push({
+          table: "Open_vSwitch",
+          object: bridge,
+          message: `routing table id ${table} is already another bridge's`,
         });
       else if (table === config.bgp_vrf_table_id)
         problems.push({

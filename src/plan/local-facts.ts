@@ -36,6 +36,11 @@ export interface LocalFacts {
   /** In mapping order, from external_ids:ovn-bridge-mappings "public:br-ex,ext2:br-ex2". */
   readonly bridgeMappings: readonly BridgeMapping[];
   readonly bridges: ReadonlyMap<string, LocalBridge>;
+  /**
+   * Routing table ids to use for these bridges instead of `bridge_table_base + i` (taken over from
+   * the Python agent's rt_tables entries with adopt_upstream_state). Absent: the base numbering.
+   */
+  readonly bridgeTables?: ReadonlyMap<string, number>;
 }
 
 export interface ParsedMappings {

@@ -19,6 +19,7 @@
  * simply stops: the host keeps its state, and the next start adopts it (the appliers diff against
  * what is there, so nothing still wanted is withdrawn).
  */
+import { readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { countResults, flowResults, frrResults, kernelResults, type ObjectResult } from "../host/applier.ts";
@@ -28,6 +29,12 @@ import { FrrConfigWatcher } from "../host/frr/frr-config-watcher.ts";
 import { parseBgpVrfAllSummary } from "../host/frr/frr-show.ts";
 import { FrrWatcher } from "../host/frr/frr-watcher.ts";
 import { VtyClient } from "../host/frr/vty-client.ts";
+import {
+  type AdoptionPlan,
+  mainRtTablesOf,
+  parseRtTables,
+  planAdoption,
+} from "../host/kernel/adopt-upstream.ts";
 import { DEVICE_SETTLE_MS } from "../host/kernel/apply.ts";
 import { IpQuery } from "../host/kernel/ip-query.ts";
 import { KernelApplier, NEEDS_FULL_PASS } from "../host/kernel/kernel-applier.ts";
@@ -50,7 +57,7 @@ import {
   type TouchedKeys,
   touchedCount,
 } from "../plan/desired-kernel.ts";
-import type { DesiredState, PlanEntry } from "../plan/desired-state.ts";
+import type { DesiredState, KernelState, PlanEntry } from "../plan/desired-state.ts";
 import type { HostNetwork, LocalFacts } from "../plan/local-facts.ts";
 import { type PlanDelta, Planner } from "../plan/planner.ts";
 import { withdrawEvent } from "../plan/render-plan.ts";
@@ -180,6 +187,9 @@ export class Agent {
   /** Counts kernel passes begun and ended: a drift look that overlapped one is not trusted. */
   private kernelGeneration = 0;
   private flowWatcher: FlowWatcher | undefined;
+  /** adopt_upstream_state: upstream's bridge table ids (rt_tables); the first full pass takes over its objects. */
+  private upstreamTables: Map<string, number> | undefined;
+  private adoptPending: boolean;
   /** The host's own networks, read at open (see host-networks.ts). */
   private hostNetworks: readonly HostNetwork[] | undefined;
   /** Fired by stop(): a connect in progress gives up at once. */
@@ -201,6 +211,7 @@ export class Agent {
     private readonly opts: AgentOptions,
   ) {
     this.log = opts.log;
+    this.adoptPending = config.adopt_upstream_state;
     const common = {
       ...(opts.netns ? { netns: opts.netns } : {}),
       ...(opts.exec ? { exec: opts.exec } : {}),
@@ -241,12 +252,9 @@ export class Agent {
       await sources.stop();
       throw new SourcesAborted();
     }
-    const facts = toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica));
-    this.hostNetworks = await this.readHostNetworks(facts);
-    const planner = new Planner(this.config, {
-      ...facts,
-      ...(this.hostNetworks ? { hostNetworks: this.hostNetworks } : {}),
-    });
+    this.upstreamTables = this.config.adopt_upstream_state ? this.readUpstreamTables() : undefined;
+    this.hostNetworks = await this.readHostNetworks(this.localFacts());
+    const planner = new Planner(this.config, this.localFacts());
     this.planner = planner;
     planner.load(sources.sb.replica.snapshot());
     this.desiredKernel = DesiredKernel.of(planner.state());
@@ -255,6 +263,30 @@ export class Agent {
     await this.narrowMonitor();
     await sources.sb.barrier(); // the tenant ports the narrower condition brings are planned before the first pass
     this.logLoaded(planner.state());
+  }
+
+  /** What the planner knows of this host: OVS's facts, the host's networks, adopted table ids. */
+  private localFacts(): LocalFacts {
+    const sources = this.sources as ChassisSources;
+    const facts = toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica), this.hostNetworks);
+    return this.upstreamTables ? { ...facts, bridgeTables: this.upstreamTables } : facts;
+  }
+
+  /** adopt_upstream_state: the Python agent's bridge table numbers from the main rt_tables file. */
+  private readUpstreamTables(): Map<string, number> | undefined {
+    const path = mainRtTablesOf(this.config.rt_tables_dropin);
+    if (!path) return undefined;
+    try {
+      const tables = parseRtTables(readFileSync(path, "utf8"));
+      this.log.info(
+        { path, tables: Object.fromEntries(tables) },
+        "adopt_upstream_state: upstream's table names read",
+      );
+      return tables;
+    } catch (err) {
+      this.log.warn({ path, err: (err as Error).message }, "adopt_upstream_state: rt_tables not readable");
+      return undefined;
+    }
   }
 
   private async readHostNetworks(facts: LocalFacts): Promise<readonly HostNetwork[] | undefined> {
@@ -291,9 +323,7 @@ export class Agent {
   private async refreshHostNetworks(): Promise<void> {
     const sources = this.sources;
     if (!sources) return;
-    const nets = await this.readHostNetworks(
-      toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica)),
-    );
+    const nets = await this.readHostNetworks(this.localFacts());
     if (nets === undefined || JSON.stringify(nets) === JSON.stringify(this.hostNetworks)) return;
     this.opts.log.info(
       { hostNetworks: nets.map((n) => `${n.cidr} ${n.dev}`) },
@@ -580,9 +610,7 @@ export class Agent {
     const planner = this.planner;
     const dk = this.desiredKernel;
     if (!sources || !planner || !dk) return;
-    const delta = planner.setFacts(
-      toLocalFacts(sources.chassisName, readOvsFacts(sources.ovs.replica), this.hostNetworks),
-    );
+    const delta = planner.setFacts(this.localFacts());
     this.logDelta(delta);
     mergeTouched(
       this.pendingKeys,
@@ -832,9 +860,12 @@ export class Agent {
     }
     if (!report) {
       this.pendingKeys = newTouched(); // the full diff covers them
-      report = await this.kernel.sync(dk.toKernelState(), {
+      const desired = dk.toKernelState();
+      const adoption = this.adoptPending ? await this.adoptBefore(desired) : undefined;
+      report = await this.kernel.sync(desired, {
         beforeApply: (ops) => this.frrBeforeVrfGoes(ops),
       });
+      if (adoption) await this.adoptAfter(adoption, report);
     }
     const c = report.counts;
     const m = this.opts.metrics;
@@ -844,6 +875,52 @@ export class Agent {
     for (const p of report.problems) this.log.warn({ target: "kernel" }, p);
     // Pending (a missing device) counts against the target here: it is retried until the device is there.
     return this.statusOf("kernel", mode, kernelResults(report), true, report.phases);
+  }
+
+  /** adopt_upstream_state, first half: re-mark what the plan wants, withdraw what it does not. */
+  private async adoptBefore(desired: KernelState): Promise<AdoptionPlan> {
+    const host = (this.planner as Planner).hostWide();
+    // The bridge tables only: the announce table (layout table) is the agent's alone.
+    const bridgeTables = host.routingTables.filter((t) => t.id !== this.config.bgp_vrf_table_id);
+    const tables = bridgeTables.map((t) => t.id);
+    const devices = new Set([
+      ...bridgeTables.map((t) => t.name),
+      ...host.links.filter((l) => l.kind === "vlan").map((l) => l.name),
+    ]);
+    const foreign = await this.kernel.readForeign(tables);
+    const plan = planAdoption(desired, foreign, {
+      priority: this.config.ip_rule_priority,
+      protocol: this.config.route_protocol,
+      tables: new Set(tables),
+      devices,
+    });
+    if (plan.before.length) {
+      const r = await this.kernel.apply({ ops: plan.before, blocked: [], problems: [] });
+      this.log.info(
+        {
+          adopted: plan.before.map((o) => `${o.op} ${o.kind} ${o.key}`),
+          failed: r.items.filter((i) => !i.ok).length,
+        },
+        "adopt_upstream_state: took over the Python agent's routes and neighbours, withdrew its stale objects",
+      );
+    }
+    return plan;
+  }
+
+  /** adopt_upstream_state, second half (ours are in place): remove upstream's twins of our rules. */
+  private async adoptAfter(plan: AdoptionPlan, report: ApplyReport): Promise<void> {
+    const failed = report.items.some((i) => !i.ok);
+    if (failed) return; // ours may be missing: keep upstream's rules until a pass succeeds
+    if (plan.after.length) {
+      const r = await this.kernel.apply({ ops: plan.after, blocked: [], problems: [] });
+      this.log.info(
+        { removed: plan.after.map((o) => o.key), failed: r.items.filter((i) => !i.ok).length },
+        "adopt_upstream_state: removed the Python agent's rules that ours replace",
+      );
+      if (r.items.some((i) => !i.ok)) return;
+    }
+    this.adoptPending = false;
+    this.log.info("adopt_upstream_state: done; nothing of the Python agent's is left in the agent's tables");
   }
 
   /**

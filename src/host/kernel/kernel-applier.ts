@@ -22,6 +22,7 @@ import type { DesiredKernel, KeyedKindName, TouchedKeys } from "../../plan/desir
 import type { KernelState } from "../../plan/desired-state.ts";
 import { type Exec, run } from "../exec.ts";
 import { isUpstreamHelperAddress } from "./address.ts";
+import { type ForeignState, readForeign } from "./adopt-upstream.ts";
 import { applyKernelOps } from "./apply.ts";
 import {
   addressOwnership,
@@ -123,6 +124,11 @@ export class KernelApplier {
       files,
       unsupportedLinkKinds: this.unsupportedLinkKinds,
     });
+  }
+
+  /** Rules, the given tables' routes of every protocol and permanent neighbours (adopt_upstream_state). */
+  readForeign(tables: readonly number[]): Promise<ForeignState> {
+    return readForeign(this.exec, tables, this.opts.netns);
   }
 
   /** The dry run: observe, then diff. */

@@ -66,6 +66,7 @@ describe("defaults", () => {
       frr_vty_socket_dir: "/run/frr",
       metrics_listen: "127.0.0.1:9797",
       control_socket: "/run/ovn-bgp/agent.ctl",
+      adopt_upstream_state: false,
       debug: false,
       ovn: { ovsdb_connection_timeout: 30 },
     });
