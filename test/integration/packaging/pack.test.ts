@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -39,12 +39,15 @@ describe("the npm package", () => {
       "dist/reconcile/agent.js",
       "README.md",
       "package.json",
+      "packaging/systemd/ovn-bgp-agent.service",
+      "packaging/systemd/ovn-bgp.sysusers",
+      "scripts/install-hypervisor.sh",
     ])
       assert.ok(files.includes(want), `${want} in the package`);
     assert.deepEqual(
-      files.filter((f) => /^(test|src|bench|scripts)\//.test(f)),
+      files.filter((f) => /^(test|src|bench|scripts)\//.test(f) && f !== "scripts/install-hypervisor.sh"),
       [],
-      "no tests, sources, benchmarks or dev scripts in the package",
+      "no tests, sources, benchmarks or dev scripts in the package (the hypervisor installer only)",
     );
 
     const prefix = join(dir, "prefix");
@@ -70,5 +73,34 @@ describe("the npm package", () => {
     const config = await run({ argv: [bin, "config", "--format", "json"], timeoutMs: 60_000 });
     assert.equal(config.code, 0, config.stderr);
     assert.equal((JSON.parse(config.stdout) as { announce_via: string }).announce_via, "vrf");
+
+    // The hypervisor installer from the unpacked package, into a scratch root: it installs the
+    // package, the unit, the user and a config, and never touches a service.
+    const unpacked = join(dir, "unpacked");
+    await run({ argv: ["mkdir", "-p", unpacked] });
+    const tar = await run({ argv: ["tar", "-xzf", join(dir, info.filename), "-C", unpacked] });
+    assert.equal(tar.code, 0, tar.stderr);
+    const root = join(dir, "root");
+    const inst = await run({
+      argv: [
+        "bash",
+        join(unpacked, "package/scripts/install-hypervisor.sh"),
+        "--root",
+        root,
+        join(dir, info.filename),
+      ],
+      env: { npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" },
+      timeoutMs: 300_000,
+    });
+    assert.equal(inst.code, 0, `${inst.stdout}\n${inst.stderr}`);
+    assert.doesNotMatch(inst.stdout + inst.stderr, /systemctl (start|stop|restart) (openvswitch|ovs-|ovn-(host|controller|central|northd)|frr)/);
+    const unit = readFileSync(join(root, "etc/systemd/system/ovn-bgp-agent.service"), "utf8");
+    assert.match(unit, /^Type=notify$/m);
+    assert.match(readFileSync(join(root, "usr/lib/sysusers.d/ovn-bgp.conf"), "utf8"), /^u ovn-bgp /m);
+    const conf = readFileSync(join(root, "etc/ovn-bgp-agent/bgp-agent.conf"), "utf8");
+    assert.match(conf, /bgp_AS/);
+    const installed = await run({ argv: [join(root, "usr/bin/ovn-bgp"), "--version"], timeoutMs: 60_000 });
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.match(installed.stdout, /^ovn-bgp\s+\d+\.\d+\.\d+$/m);
   });
 });
