@@ -93,7 +93,10 @@ describe("the npm package", () => {
       timeoutMs: 300_000,
     });
     assert.equal(inst.code, 0, `${inst.stdout}\n${inst.stderr}`);
-    assert.doesNotMatch(inst.stdout + inst.stderr, /systemctl (start|stop|restart) (openvswitch|ovs-|ovn-(host|controller|central|northd)|frr)/);
+    assert.doesNotMatch(
+      inst.stdout + inst.stderr,
+      /systemctl (start|stop|restart) (openvswitch|ovs-|ovn-(host|controller|central|northd)|frr)/,
+    );
     const unit = readFileSync(join(root, "etc/systemd/system/ovn-bgp-agent.service"), "utf8");
     assert.match(unit, /^Type=notify$/m);
     assert.match(readFileSync(join(root, "usr/lib/sysusers.d/ovn-bgp.conf"), "utf8"), /^u ovn-bgp /m);
