@@ -87,6 +87,9 @@ const SERVER_MONITOR_ID = "_server";
  * Events: "state" (from, to, why), "synced" (first complete replica after each connect),
  * "changes" (RowChange[]; same batches as replica listeners), "warning" (message).
  */
+/** What `serverWhere` holds for a table whose condition change failed: equal to no real condition. */
+const UNKNOWN_CONDITION = "?";
+
 export class OvsdbClient extends EventEmitter {
   readonly replica: Replica;
   readonly remotes: readonly Remote[];
@@ -258,10 +261,17 @@ export class OvsdbClient extends EventEmitter {
       sent.set(table, key);
     }
     if (sent.size === 0) return;
+    // Marked as the server's before the reply: a second change made while this one is in flight
+    // compares against it (the server applies changes in order), instead of against the condition
+    // this one replaces and wrongly finding nothing to send (a tenant datapath dropped and re-added
+    // within one round trip then stayed dropped).
+    for (const [t, k] of sent) this.serverWhere.set(t, k);
     try {
       await conn.request("monitor_cond_change", [MONITOR_ID, MONITOR_ID, changes]);
-      for (const [t, k] of sent) this.serverWhere.set(t, k);
     } catch (err) {
+      // Not known what the server holds: the next sync sends the condition again.
+      for (const [t, k] of sent)
+        if (this.serverWhere.get(t) === k) this.serverWhere.set(t, UNKNOWN_CONDITION);
       this.stats.lastTxnId = ZERO_TXN_ID;
       throw err;
     }

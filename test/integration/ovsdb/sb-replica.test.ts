@@ -202,6 +202,16 @@ describe("OvsdbClient ↔ real Southbound ovsdb-server", { skip }, () => {
       await waitFor(() => !names().includes("ln-public"), { what: "ln-public dropped" });
       assert.ok(changes.some((c) => c.kind === "delete" && c.old.logical_port === "ln-public"));
       assert.deepEqual(names(), ["vm-a"]);
+      // A change and its undo within one round trip (a gateway leaving and coming back): the
+      // second must not be taken for "nothing to send" while the first is still in flight.
+      const drop = client.setCondition("Port_Binding", [["logical_port", "==", "vm-b"]]);
+      const back = client.setCondition("Port_Binding", [["logical_port", "==", "vm-a"]]);
+      await Promise.all([drop, back]);
+      await waitFor(() => (names().join() === "vm-a" ? true : undefined), {
+        what: "vm-a replicated again after the undo",
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(names(), ["vm-a"], "the last condition wins");
     } finally {
       await client.stop();
     }
