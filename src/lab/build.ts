@@ -16,7 +16,7 @@ import { type LabMode, type LabState, newState, readState, StateRecorder } from 
 import { removeLab } from "./teardown.ts";
 import { HOSTS, ovnName, WORKLOAD as W } from "./topology.ts";
 import { buildUnderlay } from "./underlay.ts";
-import { createWorkloads, plugVm, waitBound } from "./workloads.ts";
+import { associateFip, createWorkloads, plugVm, waitBound } from "./workloads.ts";
 
 export type Say = (line: string) => void;
 
@@ -50,6 +50,7 @@ export const BASELINE_PREFIXES = [
   `${W.router.gwIp4}/32`,
   `${W.vmTenant.ip4}/32`,
   `${W.vm1.ip6}/128`,
+  `${W.fip.ip4}/32`,
 ];
 
 export class LabAlreadyUpError extends Error {
@@ -105,15 +106,17 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
       `Neutron-shaped workloads and VM namespaces${vlan !== undefined ? ` (provider VLAN ${vlan})` : ""}`,
       async () => {
         await createWorkloads(names, vlan);
-        await Promise.all([plugVm(names, "vm1", W.vm1.host), plugVm(names, "vmTenant", W.vmTenant.host)]);
+        const vms = ["vm1", "vm2", "vm3", "vmTenant"] as const;
+        await Promise.all(vms.map((k) => plugVm(names, k, W[k].host)));
         await Promise.all([
-          waitBound(names, W.vm1.portId, W.vm1.host),
-          waitBound(names, W.vmTenant.portId, W.vmTenant.host),
+          ...vms.map((k) => waitBound(names, W[k].portId, W[k].host)),
           waitBound(names, ovnName.crLrp, BASELINE.gatewayHost),
         ]);
       },
     );
-    rec.state.workload = { vm1Host: BASELINE.vm1Host, gatewayHost: BASELINE.gatewayHost, fip: false };
+    // The seed's last section: the floating IP on the tenant VM (walk 3 of `lab check`).
+    if (BASELINE.fip) await step(`floating IP ${W.fip.ip4} on ${W.vmTenant.name}`, () => associateFip(names));
+    rec.state.workload = { ...BASELINE };
 
     let mode: LabMode = "manual";
     // OVN_BGP_LAB_MANUAL=1: the same as --manual, for CI jobs that test the data path while the agent is broken.

@@ -34,7 +34,8 @@ export interface WorkloadPlacement {
 export const BASELINE: WorkloadPlacement = {
   vm1Host: W.vm1.host,
   gatewayHost: W.router.gatewayChassis[0].host,
-  fip: false,
+  // The seed ends with 172.24.4.79 on the tenant VM: `lab up` leaves the lab in that state.
+  fip: true,
 };
 
 /** One exposure, as the seed's events describe it. */
@@ -61,6 +62,13 @@ export function exposuresFor(p: WorkloadPlacement): Map<HostName, Exposure[]> {
     [W.vm1.ip6, 6],
   ] as const)
     add(p.vm1Host, { ip, family, ruleTo: ip, brexRoutes: [], neighbours: [], announce: true });
+  // The other provider VMs (the cross-host and same-host walks), where they run.
+  for (const vm of [W.vm2, W.vm3])
+    for (const [ip, family] of [
+      [vm.ip4, 4],
+      [vm.ip6, 6],
+    ] as const)
+      add(vm.host, { ip, family, ruleTo: ip, brexRoutes: [], neighbours: [], announce: true });
   // cr-lrp, its permanent neighbour (the kernel has no address in the provider subnet, so OVN would
   // not answer its ARP), the tenant subnet behind it and the tenant VM (announced, no rule of its own).
   add(p.gatewayHost, {

@@ -12,7 +12,7 @@ const INSTANCE_RE = /^[a-z][a-z0-9]{0,11}$/;
 /** The namespaces that are not fabric nodes. */
 export const CENTRAL = "central";
 export const TUNNEL = "tun";
-export const VM_NAMES = ["vm1-provider", "vm-tenant"] as const;
+export const VM_NAMES = ["vm1-provider", "vm-tenant", "vm2-provider", "vm3-provider"] as const;
 
 export class LabUsageError extends Error {
   readonly code = "LAB_USAGE";

@@ -29,13 +29,16 @@ export function upSummary(names: LabNames, mode: LabMode, note?: string): string
     `  ${ns(CENTRAL)}: OVN NB + SB ovsdb-server, ovn-northd (unix sockets in ${names.dir(CENTRAL)})`,
     `  ${ns(TUNNEL)}: Linux bridge of the Geneve segment`,
     `  ${ns(W.vm1.name)}: ${W.vm1.ip4}, ${W.vm1.ip6} on br-int of ${W.vm1.host}`,
-    `  ${ns(W.vmTenant.name)}: ${W.vmTenant.ip4} (private-test) on br-int of ${W.vmTenant.host}; router-test gateway ${W.router.gwIp4}`,
+    `  ${ns(W.vm2.name)}: ${W.vm2.ip4}, ${W.vm2.ip6} on br-int of ${W.vm2.host} (reaches vm1 across hosts)`,
+    `  ${ns(W.vm3.name)}: ${W.vm3.ip4}, ${W.vm3.ip6} on br-int of ${W.vm3.host} (reaches vm1 over br-int)`,
+    `  ${ns(W.vmTenant.name)}: ${W.vmTenant.ip4} (private-test) on br-int of ${W.vmTenant.host}; router-test gateway ${W.router.gwIp4}; floating IP ${W.fip.ip4}`,
     "",
     "How to look:",
     `  ${vty(SPINE, "show ip route")}`,
     `  ${vty(SPINE, "show bgp ipv4 unicast")}`,
     `  ip -n ${ns("rack-1-host-1")} rule; ip -n ${ns("rack-1-host-1")} route show table all | grep br-ex`,
-    `  ip netns exec ${ns(SPINE)} ping -I 172.30.0.1 ${W.vm1.ip4}`,
+    `  ip netns exec ${ns(SPINE)} ping -I 172.30.0.1 ${W.vm1.ip4}; ip netns exec ${ns(SPINE)} ping -I 172.30.0.1 ${W.fip.ip4}`,
+    `  ip netns exec ${ns(W.vm2.name)} ping ${W.vm1.ip4}   # across hosts: TTL below 64`,
     `  ovn-nbctl --db=unix:${names.dir(CENTRAL)}/nb.sock show; ovn-sbctl --db=unix:${names.dir(CENTRAL)}/sb.sock show`,
     `  logs: ${names.runDir}/<node>/*.log, FRR: /var/run/frr/<namespace>/frr.log`,
     "",
@@ -87,6 +90,24 @@ export async function printStatus(names: LabNames, say: (l: string) => void): Pr
     `  workload: vm1-provider on ${wl.vm1Host ?? "?"}, gateway (cr-lrp) on ${wl.gatewayHost ?? "?"}, FIP ${wl.fip ? W.fip.ip4 : "not associated"}`,
   );
   if (state.phase !== "up") return false;
+  say("  workloads (where the spine learns each from):");
+  const vmTenantHost = W.vmTenant.host;
+  const rows: Array<[string, string, string]> = [
+    [`${W.vm1.name} (provider, on ${wl.vm1Host ?? "?"})`, `${W.vm1.ip4}/32`, `${W.vm1.ip6}/128`],
+    [`${W.vm2.name} (provider, on ${W.vm2.host})`, `${W.vm2.ip4}/32`, `${W.vm2.ip6}/128`],
+    [`${W.vm3.name} (provider, on ${W.vm3.host})`, `${W.vm3.ip4}/32`, `${W.vm3.ip6}/128`],
+    [`cr-lrp of ${W.router.name} (on ${wl.gatewayHost ?? "?"})`, `${W.router.gwIp4}/32`, ""],
+    [`${W.vmTenant.name} (tenant, on ${vmTenantHost}, via the cr-lrp)`, `${W.vmTenant.ip4}/32`, ""],
+    [`floating IP of ${W.vmTenant.name}`, wl.fip ? `${W.fip.ip4}/32` : "", ""],
+  ];
+  for (const [what, ...prefixes] of rows) {
+    const parts: string[] = [];
+    for (const p of prefixes.filter(Boolean)) {
+      const r = await spineRoute(names, p).catch(() => undefined);
+      parts.push(`${p} ${r ? `from ${r.origins.join(",") || "?"}` : "NOT announced"}`);
+    }
+    say(`    ${what}: ${parts.join("; ") || "not associated"}`);
+  }
   for (const h of HOSTS) {
     say(`  ${h}:`);
     say(

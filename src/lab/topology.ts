@@ -122,6 +122,28 @@ export const WORKLOAD = {
     ip6: "2001:db8::21c",
     host: "rack-1-host-2" as HostName,
   },
+  /** The seed's cross-host provider walk: a VM on another host than vm1 (kernel, leaf, BGP, back in). */
+  vm2: {
+    name: "vm2-provider",
+    portName: "vm2-port",
+    portId: "5c1e7a93-2d48-4f6b-9e05-a8b3c7d2e146",
+    deviceId: "e2a4c6b8-1d3f-4a5b-8c7d-9e0f1a2b3c4d",
+    mac: "fa:16:3e:5a:21:c1",
+    ip4: "172.24.4.93",
+    ip6: "2001:db8::21d",
+    host: "rack-2-host-1" as HostName,
+  },
+  /** The seed's same-host provider walk: a VM next to vm1 (straight over br-int, no kernel). */
+  vm3: {
+    name: "vm3-provider",
+    portName: "vm3-port",
+    portId: "7f3b9d15-4e6a-4c28-b1f0-d5e7a9c3b284",
+    deviceId: "a1c3e5f7-2b4d-4c6e-9f8a-0b1c2d3e4f5a",
+    mac: "fa:16:3e:5a:21:c2",
+    ip4: "172.24.4.94",
+    ip6: "2001:db8::21e",
+    host: "rack-1-host-2" as HostName,
+  },
   vmTenant: {
     name: "vm-tenant",
     portName: "vm-tenant-port",
@@ -140,7 +162,9 @@ export const WORKLOAD = {
   },
 } as const;
 
-export type VmKey = "vm1" | "vmTenant";
+export type VmKey = "vm1" | "vm2" | "vm3" | "vmTenant";
+/** The VMs on the provider network (same subnet, same gateway). */
+export const PROVIDER_VMS = ["vm1", "vm2", "vm3"] as const;
 
 /** TCP port of the probe listener inside each VM namespace. */
 export const PROBE_PORT = 8080;

@@ -26,7 +26,12 @@ export function workloadCommands(providerVlan?: number): string[][] {
   const r = W.router;
   const sw = ovnName.providerSwitch;
   const tsw = ovnName.tenantSwitch;
-  const vmPort = (vm: typeof W.vm1 | typeof W.vmTenant, netSwitch: string, addrs: string, cidrs: string) => [
+  const vmPort = (
+    vm: typeof W.vm1 | typeof W.vm2 | typeof W.vm3 | typeof W.vmTenant,
+    netSwitch: string,
+    addrs: string,
+    cidrs: string,
+  ) => [
     ["lsp-add", netSwitch, vm.portId],
     ["lsp-set-addresses", vm.portId, `${vm.mac} ${addrs}`],
     ["lsp-set-port-security", vm.portId, `${vm.mac} ${addrs}`],
@@ -78,7 +83,9 @@ export function workloadCommands(providerVlan?: number): string[][] {
     ...(providerVlan !== undefined
       ? [["set", "Logical_Switch_Port", ovnName.localnet, `tag_request=${providerVlan}`]]
       : []),
-    ...vmPort(W.vm1, sw, `${W.vm1.ip4} ${W.vm1.ip6}`, `${W.vm1.ip4}/24 ${W.vm1.ip6}/64`),
+    ...[W.vm1, W.vm2, W.vm3].flatMap((vm) =>
+      vmPort(vm, sw, `${vm.ip4} ${vm.ip6}`, `${vm.ip4}/24 ${vm.ip6}/64`),
+    ),
     // Tenant network "private-test".
     ["ls-add", tsw],
     [
@@ -288,7 +295,7 @@ export async function waitBound(
   );
 }
 
-const vmSpec = (key: VmKey) => (key === "vm1" ? W.vm1 : W.vmTenant);
+const vmSpec = (key: VmKey) => W[key];
 
 /** Plug a VM's port into br-int of `host` and move it into the VM's namespace, with MAC, IPs and gateway. */
 export async function plugVm(names: LabNames, key: VmKey, host: HostName): Promise<void> {
@@ -320,10 +327,11 @@ export async function plugVm(names: LabNames, key: VmKey, host: HostName): Promi
   );
   await runOk({ argv: ["ip", "-n", hostNs, "link", "set", tap, "netns", vmNs] });
   const lines = [`link set ${tap} address ${vm.mac}`, `link set ${tap} up`];
-  if (key === "vm1") {
+  if (key !== "vmTenant") {
+    const pv = W[key];
     lines.push(
-      `address add ${W.vm1.ip4}/24 dev ${tap}`,
-      `address add ${W.vm1.ip6}/64 dev ${tap}`,
+      `address add ${pv.ip4}/24 dev ${tap}`,
+      `address add ${pv.ip6}/64 dev ${tap}`,
       `route add default via ${W.provider.gw4} dev ${tap}`,
       `route add ::/0 via ${W.provider.gw6} dev ${tap}`,
     );

@@ -116,6 +116,8 @@ export interface FlowSpec {
   readonly match: string;
   /** ovs-ofctl actions, e.g. "mod_dl_dst:aa:bb:cc:dd:ee:ff,NORMAL". */
   readonly actions: string;
+  /** OpenFlow table; absent: 0. */
+  readonly table?: number;
 }
 
 /** What the agent wants from FRR; rendering to text is the FRR applier's job. */
@@ -183,7 +185,7 @@ export const keyRule = (r: {
 export const keyRoute = (r: RouteSpec): string => `${r.family}|${r.table}|${r.dst}`;
 export const keyNeighbour = (n: NeighbourSpec): string => `${n.dev}|${n.ip}`;
 export const keyNdpProxy = (n: NdpProxySpec): string => `${n.dev}|${n.ip}`;
-export const keyFlow = (f: FlowSpec): string => `${f.bridge}|${f.priority}|${f.match}`;
+export const keyFlow = (f: FlowSpec): string => `${f.bridge}|${f.table ?? 0}|${f.priority}|${f.match}`;
 
 /** The flat, de-duplicated kernel objects an applier reconciles. */
 export interface KernelState {

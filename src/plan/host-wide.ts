@@ -105,6 +105,65 @@ function proxySysctls(dev: string): SysctlSpec[] {
   ];
 }
 
+/**
+ * The IPv6 twin of proxy ARP on the bridge, in its flows: a neighbour solicitation that OVN sends
+ * out of the provider network (a VM or a router resolving an address OVN does not know, such as
+ * the provider subnet's gateway) is answered from the bridge with its own MAC, so the VM's IPv6
+ * traffic reaches the host's kernel and is routed. The kernel's proxy NDP answers only listed
+ * addresses, and the subnet's gateway is in no OVN database, so the kernel cannot do it.
+ *
+ * The answer is built in place (OVS fields, no controller), in two steps because OVS writes the
+ * link-layer option that matches the ICMPv6 type the flow has when the packet leaves: table 0
+ * swaps the Ethernet and IPv6 addresses (the source becomes the target), makes it type 136 with the
+ * router, solicited and override flags and the option a target link-layer option, and resubmits;
+ * ND_RESPONDER_TABLE, now matching an advertisement, writes the bridge's MAC into that option and
+ * sends it back out of the port it came from. Only solicitations with a source link-layer option
+ * (every multicast one; DAD has none) for a non-link-local target: link-local targets keep going
+ * to the kernel as before (it answers for the bridge's own), with the usual MAC rewrite.
+ */
+export const ND_RESPONDER_PRIORITY_OFFSET = 10;
+export const ND_RESPONDER_TABLE = 10;
+
+export function ndResponderFlows(bridge: string, port: string, mac: string, config: AgentConfig): FlowSpec[] {
+  const hex = `0x${mac.replace(/:/g, "")}`;
+  const ns = `icmp6,in_port=${port},icmp_type=135,icmp_code=0`;
+  const priority = config.flow_priority + ND_RESPONDER_PRIORITY_OFFSET;
+  return [
+    {
+      bridge,
+      cookie: config.flow_cookie,
+      priority: config.flow_priority + 2 * ND_RESPONDER_PRIORITY_OFFSET,
+      match: `${ns},nd_target=fe80::/10`,
+      actions: `mod_dl_dst:${mac},NORMAL`,
+    },
+    {
+      bridge,
+      cookie: config.flow_cookie,
+      priority,
+      match: `${ns},nd_options_type=1`,
+      // Written as ovs-ofctl prints it back, so a dump compares equal to the wish.
+      actions: [
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]",
+        `mod_dl_src:${mac}`,
+        "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[]",
+        "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[]",
+        "load:0x88->NXM_NX_ICMPV6_TYPE[]",
+        "load:0xe0000000->ERICOXM_OF_ICMPV6_ND_RESERVED[]",
+        "load:0x2->ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE[]",
+        `resubmit(,${ND_RESPONDER_TABLE})`,
+      ].join(","),
+    },
+    {
+      bridge,
+      cookie: config.flow_cookie,
+      table: ND_RESPONDER_TABLE,
+      priority,
+      match: `icmp6,in_port=${port},icmp_type=136,icmp_code=0,nd_options_type=2`,
+      actions: `load:${hex}->NXM_NX_ND_TLL[],IN_PORT`,
+    },
+  ];
+}
+
 /** Helper addresses so the kernel answers ARP/NDP on the bridge: 169.254.i.i, fd53:d91e:400:7f17::i:i. */
 function helperAddresses(dev: string, index: number): AddressSpec[] {
   const v6 = parseIp(`fd53:d91e:400:7f17::${index}:${index}`);
@@ -174,6 +233,7 @@ export function computeHostWide(
           actions: `mod_dl_dst:${mac.value},NORMAL`,
         });
       }
+      flows.push(...ndResponderFlows(bridge, port, mac.value, config));
     }
   }
 
@@ -237,7 +297,7 @@ export function computeHostWide(
     rules: rules.sort(byString(keyRule)),
     sysctls: sysctls.sort(byString((s) => s.key)),
     routingTables: routingTables.sort((a, b) => a.id - b.id),
-    flows: flows.sort(byString((f) => `${f.bridge}|${f.priority}|${f.match}`)),
+    flows: flows.sort(byString((f) => `${f.bridge}|${f.table ?? 0}|${f.priority}|${f.match}`)),
     frr,
     problems,
   };

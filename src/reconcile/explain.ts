@@ -148,7 +148,7 @@ function objectsOf(state: DesiredState, e: PlanEntry, d: DryRun): HostObject[] {
   // The br-ex flows that rewrite the destination MAC of what leaves OVN for the host.
   const bridges = new Set(e.routes.map((r) => r.dev));
   for (const f of state.flows.filter((x) => bridges.has(x.bridge))) {
-    const what = `flow ${f.bridge} priority=${f.priority},${f.match} actions=${f.actions}`;
+    const what = `flow ${f.bridge} ${f.table ? `table=${f.table},` : ""}priority=${f.priority},${f.match} actions=${f.actions}`;
     let s = "in place";
     if ("error" in d.flows) s = `unknown: ${d.flows.error}`;
     else {
@@ -156,7 +156,12 @@ function objectsOf(state: DesiredState, e: PlanEntry, d: DryRun): HostObject[] {
       const pending = b?.pending.find((p) => p.flow.match === f.match);
       if (b?.error) s = `unknown: ${b.error}`;
       else if (pending) s = `pending: ${pending.reason}`;
-      else if (b?.added.some((a) => a.match === f.match && a.priority === f.priority)) s = "missing";
+      else if (
+        b?.added.some(
+          (a) => a.match === f.match && a.priority === f.priority && (a.table ?? 0) === (f.table ?? 0),
+        )
+      )
+        s = "missing";
     }
     out.push({ kind: "flow", what, state: s });
   }

@@ -28,7 +28,7 @@ const key = (table: number, priority: number, match: string): string =>
 export function diffFlows(desired: readonly ResolvedFlow[], observed: readonly ObservedFlow[]): FlowDiff {
   const want = new Map<string, ResolvedFlow>();
   for (const d of desired) {
-    const k = key(0, d.spec.priority, d.match);
+    const k = key(d.spec.table ?? 0, d.spec.priority, d.match);
     if (!want.has(k)) want.set(k, d);
   }
   const seen = new Map<string, ObservedFlow>();
@@ -58,7 +58,7 @@ export function flowModLines(diff: FlowDiff): string[] {
   return [
     ...diff.add.map(
       (d) =>
-        `add cookie=${cookieText(d.spec.cookie)},priority=${d.spec.priority},${d.match},actions=${d.spec.actions}`,
+        `add cookie=${cookieText(d.spec.cookie)},${d.spec.table ? `table=${d.spec.table},` : ""}priority=${d.spec.priority},${d.match},actions=${d.spec.actions}`,
     ),
     ...diff.remove.map(
       (o) =>

@@ -45,6 +45,8 @@ export function checkFlowSpec(f: FlowSpec): string | undefined {
     return `invalid cookie ${f.cookie} (must be a non-zero integer)`;
   if (!Number.isInteger(f.priority) || f.priority < 0 || f.priority > 65535)
     return `invalid priority ${f.priority}`;
+  if (f.table !== undefined && !(Number.isInteger(f.table) && f.table >= 0 && f.table <= 254))
+    return `invalid table ${f.table}`;
   if (f.match === "") return "empty match";
   for (const tok of f.match.split(",")) {
     const [key, value, ...rest] = tok.split("=");
@@ -58,16 +60,41 @@ export function checkFlowSpec(f: FlowSpec): string | undefined {
       return `invalid MAC in ${JSON.stringify(tok)}`;
   }
   if (f.actions === "") return "empty actions";
-  for (const tok of f.actions.split(",")) {
+  for (const tok of splitActions(f.actions)) {
     const colon = tok.indexOf(":");
     const name = colon < 0 ? tok : tok.slice(0, colon);
     const arg = colon < 0 ? undefined : tok.slice(colon + 1);
+    if (/^resubmit\(,\d{1,3}\)$/.test(tok)) continue;
     if (!/^[A-Za-z_]+$/.test(name)) return `invalid action ${JSON.stringify(tok)}`;
+    if (name === "move" || name === "load") {
+      // move:FIELD[]->FIELD[] and load:0xHEX->FIELD[] (the IPv6 ND responder), nothing else.
+      const m = /^(0x[0-9a-f]+|[A-Z][A-Z0-9_]*\[\])->[A-Z][A-Z0-9_]*\[\]$/i.exec(arg ?? "");
+      const srcIsField = arg !== undefined && !arg.startsWith("0x");
+      if (!m || (name === "move") !== srcIsField) return `invalid action ${JSON.stringify(tok)}`;
+      continue;
+    }
     if (arg !== undefined && !VALUE.test(arg)) return `invalid action argument ${JSON.stringify(tok)}`;
     if ((name === "mod_dl_dst" || name === "mod_dl_src") && !(arg !== undefined && MAC.test(arg)))
       return `invalid MAC in action ${JSON.stringify(tok)}`;
   }
   return undefined;
+}
+
+/** Actions split at top-level commas (`resubmit(,10)` is one action). */
+export function splitActions(actions: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of actions) {
+    if (ch === "(") depth++;
+    else if (ch === ")") depth = Math.max(0, depth - 1);
+    if (ch === "," && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
 }
 
 const unquote = (s: string): string => s.replace(/"/g, "");

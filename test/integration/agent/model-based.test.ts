@@ -453,7 +453,11 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
       agent = new Agent(config(), { log, metrics, netns: ns.name });
       await agent.start();
       await converged("start");
-      assert.equal((await ourFlows()).length, 2, "the MAC-rewrite flows (ip, ipv6) on br-ex");
+      assert.equal(
+        (await ourFlows()).length,
+        5,
+        "the MAC-rewrite flows (ip, ipv6) and the IPv6 neighbour-solicitation responder (three) on br-ex",
+      );
     });
 
     after(async () => {
@@ -468,7 +472,7 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
     test("plan --diff shows what a sync would change in the kernel, the flows and FRR", () => {
       assert.match(planDiff, /# what a sync would change in the kernel \(\d+ op\(s\)\)/);
       assert.match(planDiff, /add route 4\|200\|default/);
-      assert.match(planDiff, /# what a sync would change in the provider bridges' flows \(2 flow\(s\)\)/);
+      assert.match(planDiff, /# what a sync would change in the provider bridges' flows \(5 flow\(s\)\)/);
       assert.match(
         planDiff,
         /add flow br-ex cookie=999,priority=900,ip,in_port=patch-provnet-to-br-int actions=mod_dl_dst:/,
@@ -549,7 +553,7 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
       const before = await flowPasses();
       await ovs.ofctl("del-flows", ovs.target("br-ex"), "cookie=999/-1");
       await ns.exec(["sysctl", "-qw", "net.ipv4.conf.br-ex.proxy_arp=0"]);
-      await waitFor(async () => (await ourFlows()).length === 2, {
+      await waitFor(async () => (await ourFlows()).length === 5, {
         what: "br-ex flows back",
         timeoutMs: 3_000,
         intervalMs: 50,

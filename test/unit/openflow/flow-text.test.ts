@@ -45,8 +45,33 @@ describe("checkFlowSpec", () => {
       { actions: "mod_dl_dst:3e:81:10:88:d3:4a,NORMAL\nadd x" },
       { actions: "learn(table=1,NORMAL)" },
       { actions: "output: 1" },
+      { actions: "move:NXM_OF_ETH_SRC[]->eth_dst" },
+      { actions: "move:0x1->NXM_OF_ETH_DST[]" },
+      { actions: "load:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]" },
+      { actions: "load:0x1->NXM_X[],output:1\nadd x" },
+      { actions: "load:0x1->NXM_X[0..3]" },
     ];
     for (const b of bad) assert.notEqual(checkFlowSpec({ ...GOOD, ...b }), undefined, JSON.stringify(b));
+  });
+
+  it("accepts the IPv6 neighbour-solicitation responder (moves and loads of whole fields)", () => {
+    const responder = {
+      ...GOOD,
+      match: "icmp6,in_port=patch-x,icmp_type=135,icmp_code=0,nd_options_type=1",
+      actions:
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:aa:bb:cc:00:00:01,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[]," +
+        "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],load:0xaabbcc000001->NXM_NX_ND_SLL[],load:0x88->NXM_NX_ICMPV6_TYPE[]," +
+        "load:0xe0000000->ERICOXM_OF_ICMPV6_ND_RESERVED[],load:0x2->ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE[],IN_PORT",
+    };
+    assert.equal(checkFlowSpec(responder), undefined);
+    assert.equal(checkFlowSpec({ ...GOOD, match: "icmp6,icmp_type=135,nd_target=fe80::/10" }), undefined);
+    assert.equal(checkFlowSpec({ ...GOOD, actions: "load:0x2->NXM_X[],resubmit(,10)" }), undefined);
+    assert.equal(
+      checkFlowSpec({ ...GOOD, table: 10, actions: "load:0xaa->NXM_NX_ND_TLL[],IN_PORT" }),
+      undefined,
+    );
+    assert.notEqual(checkFlowSpec({ ...GOOD, table: 255 }), undefined);
+    assert.notEqual(checkFlowSpec({ ...GOOD, actions: "resubmit(1,2)" }), undefined);
   });
 
   it("property: a valid spec never contains whitespace, quotes or a newline", () => {

@@ -72,6 +72,31 @@ describe("host-wide objects", () => {
         match: "ipv6,in_port=patch-provnet-1-to-br-int",
         actions: "mod_dl_dst:aa:bb:cc:00:00:01,NORMAL",
       },
+      {
+        bridge: "br-ex",
+        cookie: 999,
+        priority: 910,
+        match: "icmp6,in_port=patch-provnet-1-to-br-int,icmp_type=135,icmp_code=0,nd_options_type=1",
+        actions:
+          "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:aa:bb:cc:00:00:01,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[]," +
+          "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],load:0x88->NXM_NX_ICMPV6_TYPE[]," +
+          "load:0xe0000000->ERICOXM_OF_ICMPV6_ND_RESERVED[],load:0x2->ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE[],resubmit(,10)",
+      },
+      {
+        bridge: "br-ex",
+        cookie: 999,
+        priority: 920,
+        match: "icmp6,in_port=patch-provnet-1-to-br-int,icmp_type=135,icmp_code=0,nd_target=fe80::/10",
+        actions: "mod_dl_dst:aa:bb:cc:00:00:01,NORMAL",
+      },
+      {
+        bridge: "br-ex",
+        cookie: 999,
+        table: 10,
+        priority: 910,
+        match: "icmp6,in_port=patch-provnet-1-to-br-int,icmp_type=136,icmp_code=0,nd_options_type=2",
+        actions: "load:0xaabbcc000001->NXM_NX_ND_TLL[],IN_PORT",
+      },
     ]);
   });
 
