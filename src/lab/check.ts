@@ -496,6 +496,24 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await c.expect("2", `IPv6: spine RIB ${W.router.gwIp6}/128 (cr-lrp) from ${gw}`, () =>
       routeFrom(names, `${W.router.gwIp6}/128`, gw),
     );
+    // The GUA tenant subnet (expose_ipv6_gua_tenant_networks): no NAT for IPv6, so TCP works too;
+    // the router's replies leave through the cr-lrp towards the provider gateway, which br-ex's
+    // neighbour-solicitation responder answers.
+    await c.expect("2", `IPv6: spine RIB ${W.vmTenant.ip6}/128 from ${gw} only (not ${W.vmTenant.host})`, () =>
+      routeFrom(names, `${W.vmTenant.ip6}/128`, gw),
+    );
+    await c.expect("2", `IPv6: ping ${W.vmTenant.ip6} through ${gw} and Geneve to ${W.vmTenant.host}`, async () => {
+      const ports = [tunPort(gw), tunPort(W.vmTenant.host)];
+      const before = await tunnelPackets(names, ports);
+      const detail = await pings(names, W.vmTenant.ip6);
+      const after = await tunnelPackets(names, ports);
+      if (after - before < 2)
+        throw new Error(`${detail}, but the tunnel segment saw no packets between the two hosts`);
+      return `${detail}; ${after - before} packets on the Geneve segment`;
+    });
+    await c.expect("2", `IPv6: TCP to the listener in ${W.vmTenant.name} (no NAT)`, () =>
+      tcp(names, W.vmTenant.ip6, banner(W.vmTenant.name)),
+    );
 
     say("walk 3: tenant VM with a floating IP");
     await change({ fip: true });
@@ -533,6 +551,9 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     );
     await c.expect("4", `failover: ${W.vmTenant.ip4}/32 now from ${newGw}`, () =>
       routeFrom(names, `${W.vmTenant.ip4}/32`, newGw, CHANGE_DEADLINE_MS),
+    );
+    await c.expect("4", `failover: ${W.vmTenant.ip6}/128 now from ${newGw}`, () =>
+      routeFrom(names, `${W.vmTenant.ip6}/128`, newGw, CHANGE_DEADLINE_MS),
     );
     await c.expect("4", `failover: ${newGw} holds the subnet rule, route and neighbour`, () =>
       gatewayObjects(names, newGw),

@@ -103,6 +103,23 @@ export function exposuresFor(p: WorkloadPlacement): Map<HostName, Exposure[]> {
     neighbours: [],
     announce: true,
   });
+  // The GUA tenant subnet (expose_ipv6_gua_tenant_networks): routed through the cr-lrp, no NAT.
+  add(p.gatewayHost, {
+    ip: W.tenant.cidr6,
+    family: 6,
+    ruleTo: W.tenant.cidr6,
+    brexRoutes: [`${W.tenant.cidr6} via ${r.gwIp6} dev br-ex`],
+    neighbours: [],
+    announce: false,
+  });
+  add(p.gatewayHost, {
+    ip: W.vmTenant.ip6,
+    family: 6,
+    ruleTo: "",
+    brexRoutes: [],
+    neighbours: [],
+    announce: true,
+  });
   // Distributed FIP (FIPSetEvent), exposed where the VM's port is bound.
   if (p.fip)
     add(W.vmTenant.host, {

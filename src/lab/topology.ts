@@ -95,6 +95,10 @@ export const WORKLOAD = {
     name: "private-test",
     cidr4: "10.0.0.64/26",
     subnetId: "8584f8db-c7f7-46b4-b829-eef795354ea4",
+    /** A GUA subnet from a subnet pool in the provider's address scope: routed, never NATed. */
+    cidr6: "2001:db8:100::/64",
+    subnet6Id: "3b7e2c91-5d4a-4f18-9c6e-0a8b7d2e4f53",
+    addressScope6: "c9e1f4a7-2b3d-4e5f-8a6b-7c8d9e0f1a2b",
   },
   router: {
     id: "2e6c9a41-7f3d-4b58-8e0a-c1d5f6a7b293",
@@ -106,6 +110,7 @@ export const WORKLOAD = {
     ifPortId: "41389d96-6a70-4147-954c-a15a7678367b",
     ifMac: "fa:16:3e:34:30:23",
     ifIp4: "10.0.0.65",
+    ifIp6: "2001:db8:100::1",
     /** Gateway_Chassis priorities (highest wins): the seed's cr-lrp lands on rack-1-host-1. */
     gatewayChassis: [
       { host: "rack-1-host-1", priority: 2 },
@@ -151,6 +156,7 @@ export const WORKLOAD = {
     deviceId: "46ed9470-82bd-4c7f-b42f-e783c3daf231",
     mac: "fa:16:3e:0b:99:2b",
     ip4: "10.0.0.95",
+    ip6: "2001:db8:100::5f",
     host: "rack-2-host-1" as HostName,
   },
   fip: {

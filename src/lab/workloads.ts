@@ -99,7 +99,18 @@ export function workloadCommands(providerVlan?: number): string[][] {
         "neutron:availability_zone_hints": "",
       }),
     ],
-    ...vmPort(W.vmTenant, tsw, W.vmTenant.ip4, `${W.vmTenant.ip4}/26`),
+    ...vmPort(
+      W.vmTenant,
+      tsw,
+      `${W.vmTenant.ip4} ${W.vmTenant.ip6}`,
+      `${W.vmTenant.ip4}/26 ${W.vmTenant.ip6}/64`,
+    ),
+    [
+      "set",
+      "Logical_Switch_Port",
+      W.vmTenant.portId,
+      ...ext({ "neutron:subnet_pool_addr_scope6": t.addressScope6 }),
+    ],
     // Router "router-test" with its external gateway on "public" and an interface on "private-test".
     ["lr-add", ovnName.router],
     [
@@ -163,7 +174,7 @@ export function workloadCommands(providerVlan?: number): string[][] {
         "neutron:revision_number": "4",
       }),
     ],
-    ["lrp-add", ovnName.router, ovnName.ifLrp, r.ifMac, `${r.ifIp4}/26`],
+    ["lrp-add", ovnName.router, ovnName.ifLrp, r.ifMac, `${r.ifIp4}/26`, `${r.ifIp6}/64`],
     [
       "set",
       "Logical_Router_Port",
@@ -172,7 +183,7 @@ export function workloadCommands(providerVlan?: number): string[][] {
         "neutron:is_ext_gw": "False",
         "neutron:network_name": tsw,
         "neutron:router_name": r.id,
-        "neutron:subnet_ids": t.subnetId,
+        "neutron:subnet_ids": `${t.subnetId} ${t.subnet6Id}`,
         "neutron:revision_number": "3",
       }),
     ],
@@ -185,7 +196,8 @@ export function workloadCommands(providerVlan?: number): string[][] {
       "Logical_Switch_Port",
       r.ifPortId,
       ...ext({
-        "neutron:cidrs": `${r.ifIp4}/26`,
+        "neutron:cidrs": `${r.ifIp4}/26 ${r.ifIp6}/64`,
+        "neutron:subnet_pool_addr_scope6": t.addressScope6,
         "neutron:device_id": r.id,
         "neutron:device_owner": "network:router_interface",
         "neutron:network_name": tsw,
@@ -338,7 +350,9 @@ export async function plugVm(names: LabNames, key: VmKey, host: HostName): Promi
   } else {
     lines.push(
       `address add ${W.vmTenant.ip4}/26 dev ${tap}`,
+      `address add ${W.vmTenant.ip6}/64 dev ${tap}`,
       `route add default via ${W.router.ifIp4} dev ${tap}`,
+      `route add ::/0 via ${W.router.ifIp6} dev ${tap}`,
     );
   }
   await ipBatch(vmNs, lines);
