@@ -479,15 +479,19 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await c.expect("2", `${gw} holds the seed's rule, subnet route and permanent neighbour`, () =>
       gatewayObjects(names, gw),
     );
-    await c.expect("2", `ping ${W.vmTenant.ip4} through ${gw} and Geneve to ${W.vmTenant.host}`, async () => {
+    /** A ping from the spine that must cross the Geneve segment between the gateway and the VM's host. */
+    const pingAcrossGeneve = async (dst: string): Promise<string> => {
       const ports = [tunPort(gw), tunPort(W.vmTenant.host)];
       const before = await tunnelPackets(names, ports);
-      const detail = await pings(names, W.vmTenant.ip4);
+      const detail = await pings(names, dst);
       const after = await tunnelPackets(names, ports);
       if (after - before < 2)
         throw new Error(`${detail}, but the tunnel segment saw no packets between the two hosts`);
       return `${detail}; ${after - before} packets on the Geneve segment`;
-    });
+    };
+    await c.expect("2", `ping ${W.vmTenant.ip4} through ${gw} and Geneve to ${W.vmTenant.host}`, () =>
+      pingAcrossGeneve(W.vmTenant.ip4),
+    );
     await c.expect("2", `TCP to the listener in ${W.vmTenant.name}`, () =>
       tcp(names, W.vmTenant.ip4, banner(W.vmTenant.name)).catch(async (err: Error) => {
         throw (await snatExplains(names, gw)) ?? err;
@@ -499,18 +503,14 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     // The GUA tenant subnet (expose_ipv6_gua_tenant_networks): no NAT for IPv6, so TCP works too;
     // the router's replies leave through the cr-lrp towards the provider gateway, which br-ex's
     // neighbour-solicitation responder answers.
-    await c.expect("2", `IPv6: spine RIB ${W.vmTenant.ip6}/128 from ${gw} only (not ${W.vmTenant.host})`, () =>
-      routeFrom(names, `${W.vmTenant.ip6}/128`, gw),
+    await c.expect(
+      "2",
+      `IPv6: spine RIB ${W.vmTenant.ip6}/128 from ${gw} only (not ${W.vmTenant.host})`,
+      () => routeFrom(names, `${W.vmTenant.ip6}/128`, gw),
     );
-    await c.expect("2", `IPv6: ping ${W.vmTenant.ip6} through ${gw} and Geneve to ${W.vmTenant.host}`, async () => {
-      const ports = [tunPort(gw), tunPort(W.vmTenant.host)];
-      const before = await tunnelPackets(names, ports);
-      const detail = await pings(names, W.vmTenant.ip6);
-      const after = await tunnelPackets(names, ports);
-      if (after - before < 2)
-        throw new Error(`${detail}, but the tunnel segment saw no packets between the two hosts`);
-      return `${detail}; ${after - before} packets on the Geneve segment`;
-    });
+    await c.expect("2", `IPv6: ping ${W.vmTenant.ip6} through ${gw} and Geneve to ${W.vmTenant.host}`, () =>
+      pingAcrossGeneve(W.vmTenant.ip6),
+    );
     await c.expect("2", `IPv6: TCP to the listener in ${W.vmTenant.name} (no NAT)`, () =>
       tcp(names, W.vmTenant.ip6, banner(W.vmTenant.name)),
     );

@@ -20,17 +20,26 @@ export type SeedEvent =
   | "TenantPortDeletedEvent"
   | "FIPSetEvent"
   | "FIPUnsetEvent"
+  | "OVNLBCreateEvent"
+  | "OVNLBDeleteEvent"
   | "ProviderBridgeEvent";
 
 /** Why an object is wanted: the Southbound row (by logical port) and the seed's event. */
 export interface Cause {
   readonly event: SeedEvent;
-  /** Port_Binding.logical_port (or the bridge name for ProviderBridgeEvent). */
+  /** Port_Binding.logical_port (the bridge name for ProviderBridgeEvent, the Load_Balancer's name for OVNLB*). */
   readonly logicalPort: string;
   /** What kind of exposure this is, for humans: "provider-vm", "cr-lrp", "tenant-subnet", "tenant-vm", "fip", "bridge". */
   readonly kind: ExposureKind;
 }
-export type ExposureKind = "provider-vm" | "cr-lrp" | "tenant-subnet" | "tenant-vm" | "fip" | "bridge";
+export type ExposureKind =
+  | "provider-vm"
+  | "cr-lrp"
+  | "tenant-subnet"
+  | "tenant-vm"
+  | "fip"
+  | "lb-vip"
+  | "bridge";
 
 /** `ip address` on a device. `cidr` is canonical ("172.24.4.92/32", "2001:db8::21c/128"). */
 export interface AddressSpec {

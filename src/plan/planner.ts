@@ -64,6 +64,10 @@ export class Planner {
     this.graph.clear();
     this.outputs.clear();
     for (const [uuid, row] of tables.get("Chassis") ?? []) this.store.putChassis(row, uuid);
+    for (const [uuid, row] of tables.get("Logical_DP_Group") ?? [])
+      this.store.putDpGroup(uuid, row, undefined);
+    for (const [uuid, row] of tables.get("Load_Balancer") ?? [])
+      this.store.putLoadBalancer(uuid, row, undefined);
     for (const row of (tables.get("Port_Binding") ?? new Map()).values()) this.store.putPort(row, undefined);
     this.recomputeAll();
   }
@@ -85,6 +89,10 @@ export class Planner {
         if (next) for (const u of this.store.sameName(next.logicalPort)) dirtyRows.add(u);
       } else if (c.table === "Chassis") {
         if (this.store.putChassis(c.kind === "delete" ? undefined : c.new, c.uuid)) oursChanged = true;
+      } else if (c.table === "Load_Balancer") {
+        this.store.putLoadBalancer(c.uuid, c.kind === "delete" ? undefined : c.new, touched);
+      } else if (c.table === "Logical_DP_Group") {
+        this.store.putDpGroup(c.uuid, c.kind === "delete" ? undefined : c.new, touched);
       }
     }
     if (oursChanged) return this.recomputeEverything();

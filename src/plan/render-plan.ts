@@ -26,6 +26,8 @@ export function withdrawEvent(event: SeedEvent): SeedEvent {
       return "TenantPortDeletedEvent";
     case "FIPSetEvent":
       return "FIPUnsetEvent";
+    case "OVNLBCreateEvent":
+      return "OVNLBDeleteEvent";
     default:
       return event;
   }

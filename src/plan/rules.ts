@@ -37,6 +37,7 @@ import {
   quote,
   unexposableReason,
 } from "../sb/addresses.ts";
+import { type LoadBalancer, vipAddress } from "../sb/load-balancer.ts";
 import { KNOWN_PORT_TYPES, type PortBinding } from "../sb/port-binding.ts";
 import type { DepGraph } from "./dep-graph.ts";
 import type { PlanEntry, PlanProblem } from "./desired-state.ts";
@@ -44,7 +45,7 @@ import { EntryDraft, type ExposeVia } from "./entry-builder.ts";
 import { type BridgeSlot, type BridgeSlots, vlanDevice } from "./host-wide.ts";
 import type { HostNetwork } from "./local-facts.ts";
 import { logicalPortError } from "./names.ts";
-import { keyDpType, keyName, keyRow, type SbStore } from "./sb-store.ts";
+import { keyDpType, keyLbDp, keyName, keyRow, type SbStore } from "./sb-store.ts";
 
 export type DpBridge =
   | { readonly kind: "none" }
@@ -496,7 +497,73 @@ export class Rules {
         d.ndpProxies.push({ dev: g.via.dev, ip: net.network.slice(0, net.network.indexOf("/")) });
     }
     entries.push(d.finish());
+    this.loadBalancerVips(pb, g, entries, rep);
     return true;
+  }
+
+  /**
+   * Load balancers on this gateway's router (as ovn-octavia-provider makes them) whose VIP is on
+   * the provider network: the router's gateway port answers for the VIP and does the DNAT, so the
+   * VIP is exposed from this chassis like a centralized FIP, and follows the gateway on failover.
+   * VIPs outside the gateway's networks (tenant-side VIPs) are not this chassis' to announce.
+   */
+  private loadBalancerVips(pb: PortBinding, g: GatewayInfo, entries: PlanEntry[], rep: Reporter): void {
+    for (const { lb, ips, bad } of this.routerLoadBalancers(pb.datapath, g)) {
+      for (const key of bad)
+        rep.report(`load balancer ${quote(lb.name || lb.uuid)}: VIP ${quote(key)} is not an address`);
+      if (ips.length === 0) continue;
+      const name = lb.name || lb.uuid;
+      const d = new EntryDraft(this.config, `lb-vip:${name}:${pb.logicalPort}`, {
+        event: "OVNLBCreateEvent",
+        logicalPort: name,
+        kind: "lb-vip",
+      });
+      for (const ip of ips) d.exposeHost(ip, g.via);
+      entries.push(d.finish());
+    }
+  }
+
+  /**
+   * The load balancers of a router and their VIPs on the gateway's networks. OVN's Southbound
+   * lists a load balancer under the switches it is applied to (before 23.09 only those; later also
+   * `lr_datapath_group`), so the router's own datapath and every switch attached to it are looked at.
+   */
+  private routerLoadBalancers(
+    routerDp: string,
+    g: GatewayInfo,
+  ): ReadonlyArray<{ lb: LoadBalancer; ips: IpPrefix[]; bad: string[] }> {
+    return this.graph.node(`n:lbs:${routerDp}:${g.uuid}`, () => {
+      const dps = new Set<string>([routerDp]);
+      for (const lrp of this.portsOn(routerDp, "patch")) {
+        const peer = this.lookup(lrp.options.get("peer"));
+        if (peer && peer.datapath !== routerDp) dps.add(peer.datapath);
+      }
+      const seen = new Set<string>();
+      const out: Array<{ lb: LoadBalancer; ips: IpPrefix[]; bad: string[] }> = [];
+      for (const dp of [...dps].sort()) {
+        this.graph.read(keyLbDp(dp));
+        for (const lb of this.store.loadBalancersOn(dp)) {
+          if (seen.has(lb.uuid)) continue;
+          seen.add(lb.uuid);
+          const ips: IpPrefix[] = [];
+          const bad: string[] = [];
+          for (const key of lb.vips) {
+            const addr = vipAddress(key);
+            const ip = addr === undefined ? undefined : parseIpPrefix(addr);
+            if (!ip?.ok) {
+              bad.push(key);
+              continue;
+            }
+            const v = ip.value;
+            if (unexposableReason(v) !== undefined || g.nets.some((n) => n.ip === v.ip)) continue;
+            if (!g.nets.some((n) => n.family === v.family && contains(n, v))) continue;
+            if (!ips.some((x) => x.ip === v.ip)) ips.push(v);
+          }
+          out.push({ lb, ips, bad });
+        }
+      }
+      return out.sort((a, b) => (a.lb.name < b.lb.name ? -1 : a.lb.name > b.lb.name ? 1 : 0));
+    });
   }
 
   /** A router port: tenant subnets behind a local gateway. Returns the tenant datapath. */
@@ -548,7 +615,9 @@ export class Rules {
           // cr-lrp entry's, not a FIP.
           const g = this.gatewayInfo(x).info;
           if (!g) continue;
-          exclude = g.nets;
+          // OVN lists the router's load balancer VIPs among the gateway's NAT addresses: those
+          // are the load balancer's entries (OVNLBCreateEvent), not floating IPs.
+          exclude = [...g.nets, ...this.routerLoadBalancers(x.datapath, g).flatMap((l) => l.ips)];
         }
         resident = x.logicalPort;
       } else if (pb.type === "l3gateway" && this.gatewayHere(pb)) {

@@ -6,11 +6,14 @@
 
 import type { Row } from "../ovsdb/wire/datum.ts";
 import { type Chassis, chassisFromRow } from "../sb/chassis.ts";
+import { dpGroupFromRow, type LoadBalancer, loadBalancerFromRow } from "../sb/load-balancer.ts";
 import { type PortBinding, portBindingFromRow } from "../sb/port-binding.ts";
 
 export const keyRow = (uuid: string): string => `k:row:${uuid}`;
 export const keyName = (name: string): string => `k:name:${name}`;
 export const keyDpType = (dp: string, type: string): string => `k:dp:${dp}\u0000${type}`;
+/** The load balancers applied to a datapath. */
+export const keyLbDp = (dp: string): string => `k:lb:${dp}`;
 
 /** The only types the rules enumerate per datapath (VIFs are reached by name or by their own row). */
 const INDEXED_TYPES: ReadonlySet<string> = new Set(["localnet", "patch", "l3gateway", "chassisredirect"]);
@@ -29,6 +32,10 @@ export class SbStore {
   readonly localnets = new Map<string, PortBinding>();
   private readonly chassis = new Map<string, Chassis>();
   private ours = new Set<string>();
+  private readonly lbs = new Map<string, LoadBalancer>();
+  private readonly dpGroups = new Map<string, readonly string[]>();
+  /** datapath → load balancers applied to it (directly or through a group). */
+  private readonly lbsByDp = new Map<string, Set<string>>();
 
   constructor(private ourName: string) {}
 
@@ -42,6 +49,64 @@ export class SbStore {
     this.localnets.clear();
     this.chassis.clear();
     this.ours = new Set();
+    this.lbs.clear();
+    this.dpGroups.clear();
+    this.lbsByDp.clear();
+  }
+
+  /** The datapaths a load balancer is applied to. */
+  private lbDatapaths(lb: LoadBalancer): string[] {
+    const grouped = lb.datapathGroups.flatMap((g) => this.dpGroups.get(g) ?? []);
+    return [...new Set([...lb.datapaths, ...grouped])];
+  }
+
+  private indexLb(lb: LoadBalancer, add: boolean, touched: Set<string> | undefined): void {
+    for (const dp of this.lbDatapaths(lb)) {
+      let set = this.lbsByDp.get(dp);
+      if (add) {
+        if (!set) {
+          set = new Set();
+          this.lbsByDp.set(dp, set);
+        }
+        set.add(lb.uuid);
+      } else {
+        set?.delete(lb.uuid);
+        if (set?.size === 0) this.lbsByDp.delete(dp);
+      }
+      touched?.add(keyLbDp(dp));
+    }
+  }
+
+  /** Insert, replace or (row undefined) delete a Load_Balancer; adds the datapaths it touches. */
+  putLoadBalancer(uuid: string, row: Row | undefined, touched: Set<string> | undefined): void {
+    const old = this.lbs.get(uuid);
+    if (old) {
+      this.indexLb(old, false, touched);
+      this.lbs.delete(uuid);
+    }
+    if (!row) return;
+    const lb = loadBalancerFromRow(row);
+    this.lbs.set(uuid, lb);
+    this.indexLb(lb, true, touched);
+  }
+
+  /** Insert, replace or delete a Logical_DP_Group: the load balancers using it move with it. */
+  putDpGroup(uuid: string, row: Row | undefined, touched: Set<string> | undefined): void {
+    const users = [...this.lbs.values()].filter((lb) => lb.datapathGroups.includes(uuid));
+    for (const lb of users) this.indexLb(lb, false, touched);
+    if (row) this.dpGroups.set(uuid, dpGroupFromRow(row));
+    else this.dpGroups.delete(uuid);
+    for (const lb of users) this.indexLb(lb, true, touched);
+  }
+
+  /** The load balancers applied to a datapath, by name. */
+  loadBalancersOn(dp: string): LoadBalancer[] {
+    const out: LoadBalancer[] = [];
+    for (const u of this.lbsByDp.get(dp) ?? []) {
+      const lb = this.lbs.get(u);
+      if (lb) out.push(lb);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.uuid < b.uuid ? -1 : 1));
   }
 
   private keysOf(pb: PortBinding, out: Set<string> | undefined): void {

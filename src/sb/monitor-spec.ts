@@ -44,7 +44,18 @@ export const SB_TABLES: Readonly<Record<string, TableMonitor>> = {
   HA_Chassis_Group: { columns: ["name", "ha_chassis", "ref_chassis", "external_ids"] },
   HA_Chassis: { columns: ["chassis", "priority", "external_ids"] },
   Load_Balancer: {
-    columns: ["name", "vips", "protocol", "datapaths", "datapath_group", "options", "external_ids"],
+    // ls_/lr_datapath_group: OVN >= 23.09 (a column the server lacks is dropped with a warning).
+    columns: [
+      "name",
+      "vips",
+      "protocol",
+      "datapaths",
+      "datapath_group",
+      "ls_datapath_group",
+      "lr_datapath_group",
+      "options",
+      "external_ids",
+    ],
   },
   Logical_DP_Group: { columns: ["datapaths"] },
 };

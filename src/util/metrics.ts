@@ -25,6 +25,8 @@ export const SEED_EVENTS = [
   "SubnetRouterDetachedEvent",
   "TenantPortCreatedEvent",
   "TenantPortDeletedEvent",
+  "OVNLBCreateEvent",
+  "OVNLBDeleteEvent",
 ] as const;
 export type SeedEvent = (typeof SEED_EVENTS)[number];
 
