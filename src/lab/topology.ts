@@ -159,6 +159,12 @@ export const WORKLOAD = {
     ip6: "2001:db8:100::5f",
     host: "rack-2-host-1" as HostName,
   },
+  /** An Octavia-OVN load balancer on router-test: a provider VIP in front of vm-tenant's listener. */
+  lb: {
+    id: "8e2d4f6a-1b3c-4d5e-9f70-a1b2c3d4e5f6",
+    name: "lb-web",
+    vip4: "172.24.4.50",
+  },
   fip: {
     id: "3d7b9e1f-6a2c-4f85-b0d4-e8c1a5f2b697",
     ip4: "172.24.4.79",

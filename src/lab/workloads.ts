@@ -9,7 +9,7 @@ import { run, runOk } from "../host/exec.ts";
 import type { LabNames } from "./names.ts";
 import { nbctl, sbctl, vsctl } from "./ovn.ts";
 import { poll } from "./proc.ts";
-import { type HostName, ovnName, type VmKey, WORKLOAD as W } from "./topology.ts";
+import { type HostName, ovnName, PROBE_PORT, type VmKey, WORKLOAD as W } from "./topology.ts";
 import { ipBatch } from "./underlay.ts";
 
 /** `external_ids:"neutron:key"="value"` arguments for ovn-nbctl `set`/`create`. */
@@ -237,6 +237,35 @@ export function oneTransaction(cmds: readonly (readonly string[])[]): string[] {
 
 export async function createWorkloads(names: LabNames, providerVlan?: number): Promise<void> {
   await nbctl(names, oneTransaction(workloadCommands(providerVlan)));
+  await nbctl(names, oneTransaction(loadBalancerCommands()));
+}
+
+/**
+ * The load balancer as ovn-octavia-provider writes it: named after the Octavia id, the VIP on the
+ * provider network, the member on the tenant network, applied to the router and to both switches.
+ */
+export function loadBalancerCommands(): string[][] {
+  const lb = W.lb;
+  const name = lb.id;
+  return [
+    ["lb-add", name, `${lb.vip4}:${PROBE_PORT}`, `${W.vmTenant.ip4}:${PROBE_PORT}`, "tcp"],
+    [
+      "set",
+      "Load_Balancer",
+      name,
+      ...ext({
+        "neutron:vip": lb.vip4,
+        enabled: "True",
+        "octavia:name": lb.name,
+        lr_ref: ovnName.router,
+        // JSON inside an OVSDB quoted string: its quotes escaped.
+        ls_refs: `{\\"${ovnName.tenantSwitch}\\": 1, \\"${ovnName.providerSwitch}\\": 1}`,
+      }),
+    ],
+    ["lr-lb-add", ovnName.router, name],
+    ["ls-lb-add", ovnName.tenantSwitch, name],
+    ["ls-lb-add", ovnName.providerSwitch, name],
+  ];
 }
 
 export async function associateFip(names: LabNames): Promise<void> {
