@@ -529,8 +529,8 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     // The VIP's announcement from the gateway and its move on failover are proven here. TCP through
     // the VIP is not sent: with this lab's userspace datapath, Debian 12's ovs-vswitchd 3.1.0 aborts
     // on the member's host ("conntrack.c:1063: assertion conn->conn_type == CT_CONN_TYPE_DEFAULT
-    // failed in conn_update_state()") when the load balancer's reply meets the member's FIP NAT,
-    // which takes the rest of the walks down with it. Kernel datapaths are not affected.
+    // failed in conn_update_state()") as soon as the load balancer's connection reaches the member's
+    // host (with or without the member's FIP), which takes the rest of the walks down with it.
     if (manual) say("  (skipped with MANUAL exposure: the seed has no load balancer to install by hand)");
     else {
       await c.expect("3b", `spine RIB: ${W.lb.vip4}/32 (VIP) from ${gw}, the cr-lrp's host`, () =>
