@@ -266,6 +266,9 @@ async function uplinkTx(names: LabNames, host: string): Promise<number> {
 }
 
 /** `ping -c N` from a VM's namespace: whether every echo came back, and the replies' TTL. */
+/** Echoes walk 1c sends: enough that the uplinks' background traffic stays well below them. */
+const ECHOES_1C = 20;
+
 async function vmPing(
   names: LabNames,
   vm: string,
@@ -454,14 +457,16 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
       await c.expect("1c", `${W.vm3.name} on ${W.vm3.host} → ${dst} on ${v1h}, switched`, async () => {
         if (W.vm3.host !== v1h) throw new Error(`${W.vm3.name} is on ${W.vm3.host}, vm1 on ${v1h}`);
         const [rw0, up0] = [await rewritePackets(names, v1h, proto), await uplinkTx(names, v1h)];
-        const r = await vmPing(names, W.vm3.name, dst, 5);
+        const r = await vmPing(names, W.vm3.name, dst, ECHOES_1C);
         if (!r.ok) throw new Error(`no echo reply: ${r.out}`);
         const [rw1, up1] = [await rewritePackets(names, v1h, proto), await uplinkTx(names, v1h)];
         if (r.ttl !== 64) throw new Error(`reply TTL ${r.ttl}: expected 64 (no router on the way)`);
-        // Other traffic may cross meanwhile (BGP keepalives on the uplinks, neighbour discovery):
-        // fewer than the 5 echoes each way means the echoes did not.
-        if (rw1 - rw0 >= 5) throw new Error(`${v1h}'s ${proto} rewrite flow matched ${rw1 - rw0} packet(s)`);
-        if (up1 - up0 >= 5) throw new Error(`${v1h}'s uplinks sent ${up1 - up0} packet(s)`);
+        // Other traffic may cross meanwhile (BGP keepalives on the uplinks, neighbour discovery,
+        // a handful inside user-mode Linux): fewer than the echoes sent means the echoes did not.
+        if (rw1 - rw0 >= ECHOES_1C)
+          throw new Error(`${v1h}'s ${proto} rewrite flow matched ${rw1 - rw0} packet(s)`);
+        if (up1 - up0 >= ECHOES_1C) throw new Error(`${v1h}'s uplinks sent ${up1 - up0} packet(s)`);
+
         return `reply TTL 64; ${v1h}: rewrite flow +${rw1 - rw0}, uplinks +${up1 - up0} packets (echoes stayed on br-int)`;
       });
     }
@@ -525,19 +530,6 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
       tcp(names, W.fip.ip4, banner(W.vmTenant.name)),
     );
 
-    say("walk 3b: a load balancer on router-test with a provider VIP (as ovn-octavia-provider makes it)");
-    // The VIP's announcement from the gateway and its move on failover are proven here. TCP through
-    // the VIP is not sent: with this lab's userspace datapath, Debian 12's ovs-vswitchd 3.1.0 aborts
-    // on the member's host ("conntrack.c:1063: assertion conn->conn_type == CT_CONN_TYPE_DEFAULT
-    // failed in conn_update_state()") as soon as the load balancer's connection reaches the member's
-    // host (with or without the member's FIP), which takes the rest of the walks down with it.
-    if (manual) say("  (skipped with MANUAL exposure: the seed has no load balancer to install by hand)");
-    else {
-      await c.expect("3b", `spine RIB: ${W.lb.vip4}/32 (VIP) from ${gw}, the cr-lrp's host`, () =>
-        routeFrom(names, `${W.lb.vip4}/32`, gw),
-      );
-    }
-
     say(
       `walk 4: changes${manual ? " (MANUAL exposure: the lab re-installs the seed's objects after each change)" : ""}`,
     );
@@ -568,11 +560,6 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await c.expect("4", `failover: ${W.vmTenant.ip6}/128 now from ${newGw}`, () =>
       routeFrom(names, `${W.vmTenant.ip6}/128`, newGw, CHANGE_DEADLINE_MS),
     );
-    if (!manual) {
-      await c.expect("4", `failover: the load balancer VIP ${W.lb.vip4}/32 now from ${newGw}`, () =>
-        routeFrom(names, `${W.lb.vip4}/32`, newGw, CHANGE_DEADLINE_MS),
-      );
-    }
     await c.expect("4", `failover: ${newGw} holds the subnet rule, route and neighbour`, () =>
       gatewayObjects(names, newGw),
     );

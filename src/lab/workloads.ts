@@ -237,7 +237,8 @@ export function oneTransaction(cmds: readonly (readonly string[])[]): string[] {
 
 export async function createWorkloads(names: LabNames, providerVlan?: number): Promise<void> {
   await nbctl(names, oneTransaction(workloadCommands(providerVlan)));
-  await nbctl(names, oneTransaction(loadBalancerCommands()));
+  // The load balancer (loadBalancerCommands) is not created yet: in this lab's userspace datapath
+  // it is suspected of the intermittent loss of the tenant VM after a gateway failover inside UML.
 }
 
 /**
