@@ -125,7 +125,9 @@ export const ND_RESPONDER_PRIORITY_OFFSET = 10;
 export const ND_RESPONDER_TABLE = 10;
 
 export function ndResponderFlows(bridge: string, port: string, mac: string, config: AgentConfig): FlowSpec[] {
-  const hex = `0x${mac.replace(/:/g, "")}`;
+  // As ovs-ofctl prints a load's value back: no leading zeros (0e:07:… is 0xe07…). With them, a
+  // bridge MAC whose first byte is below 0x10 never compared equal and was rewritten every pass.
+  const hex = `0x${BigInt(`0x${mac.replace(/:/g, "")}`).toString(16)}`;
   const ns = `icmp6,in_port=${port},icmp_type=135,icmp_code=0`;
   const priority = config.flow_priority + ND_RESPONDER_PRIORITY_OFFSET;
   return [

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { diffKernel } from "../../../src/host/kernel/diff.ts";
 import { flattenPlan } from "../../../src/plan/desired-state.ts";
+import { ndResponderFlows } from "../../../src/plan/host-wide.ts";
 import { planFromScratch } from "../../../src/plan/planner.ts";
 import { patchRow } from "../../fixtures/sb-changes.ts";
 import { SEED, seedFacts, seedSouthbound } from "../../fixtures/sb-seed.ts";
@@ -98,6 +99,11 @@ describe("host-wide objects", () => {
         actions: "load:0xaabbcc000001->NXM_NX_ND_TLL[],IN_PORT",
       },
     ]);
+  });
+
+  it("the responder's MAC load is written as ovs-ofctl prints it (no leading zero), so it compares equal", () => {
+    const flows = ndResponderFlows("br-ex", "patch", "0e:07:92:7d:70:42", testConfig());
+    assert.equal(flows.at(-1)?.actions, "load:0xe07927d7042->NXM_NX_ND_TLL[],IN_PORT");
   });
 
   it("VLAN provider network: br-ex.<tag> device, proxy on it, exposures through it", () => {
