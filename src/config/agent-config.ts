@@ -46,6 +46,10 @@ export interface AgentConfig {
   readonly flow_priority: number;
   /** Directory of FRR's vty sockets (`vtysh --vty_socket`). */
   readonly frr_vty_socket_dir: string;
+  /** Argv words put before `vtysh` (FRR in a container or another root); empty: vtysh from the PATH. */
+  readonly frr_command_prefix: readonly string[];
+  /** Argv words put before `ovs-ofctl` / `ovs-vsctl`; empty: from the PATH. */
+  readonly ovs_command_prefix: readonly string[];
   /**
    * Milliseconds between looks at the owned state that sends no change notification (sysctls, NDP
    * proxy entries, FRR's running config); 0 leaves them to the periodic pass.

@@ -93,6 +93,14 @@ function toOptStr(v: unknown): unknown {
   return s === "" || s === null ? undefined : s;
 }
 
+/** A command prefix: whitespace-separated words (no shell, no quoting); YAML lists pass through. */
+function toWords(v: unknown): unknown {
+  if (v === null || v === undefined) return [];
+  if (typeof v === "string") return v.split(/\s+/).filter((s) => s !== "");
+  if (Array.isArray(v)) return v.map(toStr);
+  return v;
+}
+
 /** oslo.config ListOpt: comma-separated, items trimmed, empty items dropped; YAML lists pass through. */
 function toList(v: unknown): unknown {
   if (v === null || v === undefined) return [];
@@ -170,6 +178,10 @@ export const configSchema = z.object({
   // Above the priority-0 NORMAL flow of a standalone bridge.
   flow_priority: intIn(1, 65535),
   frr_vty_socket_dir: absPath,
+  // Words put before `vtysh` / before `ovs-ofctl` and `ovs-vsctl`: FRR or OVS in a container
+  // (`podman exec frr`) or in another root (`platform-exec trixie`, docs/PLATFORMS.md).
+  frr_command_prefix: z.preprocess(toWords, z.array(z.string().min(1))),
+  ovs_command_prefix: z.preprocess(toWords, z.array(z.string().min(1))),
   drift_poll_ms: z.preprocess(
     toInt,
     z.int().refine((n) => n === 0 || (n >= 100 && n <= 60_000)),
@@ -227,6 +239,8 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   flow_cookie: `an integer 1..${Number.MAX_SAFE_INTEGER} (decimal or 0x hexadecimal)`,
   flow_priority: "an integer 1..65535",
   frr_vty_socket_dir: "an absolute directory path",
+  frr_command_prefix: "words put before vtysh (e.g. podman exec frr), or empty",
+  ovs_command_prefix: "words put before ovs-ofctl and ovs-vsctl (e.g. podman exec openvswitch), or empty",
   drift_poll_ms:
     "milliseconds 100..60000 between looks at what sends no change notification, or 0 to look only at the periodic pass",
   debug: "a boolean (true/false, yes/no, on/off, 1/0)",
@@ -280,6 +294,9 @@ export const DEFAULTS: Readonly<Record<string, unknown>> = {
   flow_cookie: 999,
   flow_priority: 900,
   frr_vty_socket_dir: "/run/frr",
+  // vtysh, ovs-ofctl and ovs-vsctl from the PATH, as installed next to the daemons.
+  frr_command_prefix: [],
+  ovs_command_prefix: [],
   // Sysctls, NDP proxy entries and FRR's configuration send no change notification: looked at this
   // often (each look costs well under a millisecond; docs/RELIABILITY.md).
   drift_poll_ms: 500,

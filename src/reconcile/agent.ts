@@ -228,8 +228,13 @@ export class Agent {
       ...common,
       ownedCookies: [config.flow_cookie],
       db: config.ovsdb_connection,
+      commandPrefix: config.ovs_command_prefix,
     });
-    this.frr = new FrrApplier({ ...common, socketDir: config.frr_vty_socket_dir });
+    this.frr = new FrrApplier({
+      ...common,
+      socketDir: config.frr_vty_socket_dir,
+      commandPrefix: config.frr_command_prefix,
+    });
   }
 
   get chassisName(): string | undefined {
@@ -362,6 +367,7 @@ export class Agent {
       this.startPollingWatchers();
       this.flowWatcher = new FlowWatcher({
         cookies: [this.config.flow_cookie],
+        commandPrefix: this.config.ovs_command_prefix,
         ...(this.opts.netns ? { netns: this.opts.netns } : {}),
         onDrift: (bridge, line) => {
           this.log.info({ bridge, line }, "flow drift");

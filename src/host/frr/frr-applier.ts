@@ -26,6 +26,8 @@ export interface FrrApplierOptions {
   readonly netns?: string;
   readonly exec?: Exec;
   readonly render?: RenderFrrOptions;
+  /** Words before `vtysh` (config `frr_command_prefix`). */
+  readonly commandPrefix?: readonly string[];
 }
 
 /** The operator's FRR config contradicts the intent (e.g. another BGP AS). Terminal. */
@@ -51,6 +53,7 @@ export class FrrApplier {
       socketDir: opts.socketDir,
       ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
       ...(opts.exec !== undefined ? { exec: opts.exec } : {}),
+      ...(opts.commandPrefix !== undefined ? { commandPrefix: opts.commandPrefix } : {}),
     });
   }
 

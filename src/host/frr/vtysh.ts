@@ -22,6 +22,8 @@ export interface VtyshOptions {
   /** Daemons whose sockets must exist; default zebra and bgpd. */
   readonly daemons?: readonly string[];
   readonly timeoutMs?: number;
+  /** Words before `vtysh` (config `frr_command_prefix`): FRR in a container or another root. */
+  readonly commandPrefix?: readonly string[];
 }
 
 /** FRR is not there (socket missing, daemon down). Transient: the caller retries. */
@@ -66,7 +68,7 @@ export class Vtysh {
   private async vtysh(args: readonly string[]): Promise<ExecResult> {
     this.assertReachable();
     const res = await this.exec({
-      argv: ["vtysh", "--vty_socket", this.socketDir, ...args],
+      argv: [...(this.opts.commandPrefix ?? []), "vtysh", "--vty_socket", this.socketDir, ...args],
       ...(this.opts.netns !== undefined ? { netns: this.opts.netns } : {}),
       timeoutMs: this.opts.timeoutMs ?? 30_000,
     });

@@ -22,6 +22,8 @@ export interface FlowWatcherOptions {
   readonly onMonitorExit?: (bridge: string, why: string) => void;
   readonly spawn?: SpawnStreaming;
   readonly netns?: string;
+  /** Words before `ovs-ofctl` (config `ovs_command_prefix`). */
+  readonly commandPrefix?: readonly string[];
   readonly quietMs?: number;
   readonly restartMs?: number;
 }
@@ -121,7 +123,7 @@ export class FlowWatcher {
       else if (verdict === "maybe") this.recheckLater(bridge, line.trim());
     };
     slot.child = (this.opts.spawn ?? spawnStreaming)({
-      argv: ["ovs-ofctl", "monitor", target, "watch:!initial"],
+      argv: [...(this.opts.commandPrefix ?? []), "ovs-ofctl", "monitor", target, "watch:!initial"],
       ...(this.opts.netns ? { netns: this.opts.netns } : {}),
       // The flow updates arrive on stderr (only the reply to the request is on stdout): read both.
       onLine: onEvent,

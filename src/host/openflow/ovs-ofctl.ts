@@ -21,6 +21,8 @@ export interface OvsOptions {
   /** OVSDB for port lookups (`ovs-vsctl --db`); default `unix:<rundir>/db.sock` when rundir is set. */
   readonly db?: string;
   readonly timeoutMs?: number;
+  /** Words before `ovs-ofctl` / `ovs-vsctl` (config `ovs_command_prefix`). */
+  readonly commandPrefix?: readonly string[];
 }
 
 /** An ovs-ofctl/ovs-vsctl failure; `code` is stable for callers and tests. */
@@ -57,7 +59,7 @@ export class OvsOfctl {
         `bridge ${bridge} not found (no ${bridge}.mgmt in ${this.opts.rundir})`,
       );
     const res = await this.exec({
-      argv,
+      argv: [...(this.opts.commandPrefix ?? []), ...argv],
       ...(stdin !== undefined ? { stdin } : {}),
       ...(this.opts.netns !== undefined ? { netns: this.opts.netns } : {}),
       ...(this.opts.rundir ? { env: { OVS_RUNDIR: this.opts.rundir } } : {}),

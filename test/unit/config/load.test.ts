@@ -64,6 +64,8 @@ describe("defaults", () => {
       flow_priority: 900,
       drift_poll_ms: 500,
       frr_vty_socket_dir: "/run/frr",
+      frr_command_prefix: [],
+      ovs_command_prefix: [],
       metrics_listen: "127.0.0.1:9797",
       control_socket: "/run/ovn-bgp/agent.ctl",
       adopt_upstream_state: false,
@@ -130,6 +132,15 @@ describe("upstream INI", () => {
       "c",
     ]);
     assert.deepEqual(loadIni("[DEFAULT]\naddress_scopes =\n").config.address_scopes, []);
+  });
+
+  test("command prefixes are words: FRR or OVS in a container or another root", () => {
+    const { config } = loadIni(
+      "[DEFAULT]\nfrr_command_prefix = podman  exec frr\novs_command_prefix = /var/lib/ovn-bgp/platforms/platform-exec trixie\n",
+    );
+    assert.deepEqual(config.frr_command_prefix, ["podman", "exec", "frr"]);
+    assert.deepEqual(config.ovs_command_prefix, ["/var/lib/ovn-bgp/platforms/platform-exec", "trixie"]);
+    assert.deepEqual(loadIni("[DEFAULT]\nfrr_command_prefix =\n").config.frr_command_prefix, []);
   });
 
   test("a repeated key in one file keeps the last value", () => {

@@ -57,6 +57,19 @@ describe("Vtysh", () => {
     assert.equal(calls[0]?.netns, "ns1");
   });
 
+  it("puts frr_command_prefix before vtysh (FRR in a container or another root)", async () => {
+    writeFileSync(join(dir, "zebra.vty"), "");
+    writeFileSync(join(dir, "bgpd.vty"), "");
+    const calls: ExecRequest[] = [];
+    const v = new Vtysh({
+      socketDir: dir,
+      commandPrefix: ["podman", "exec", "frr"],
+      exec: fake(() => ({ code: 0, stdout: "frr version 10.3\nend\n" }), calls),
+    });
+    await v.runningConfig();
+    assert.deepEqual(calls[0]?.argv.slice(0, 6), ["podman", "exec", "frr", "vtysh", "--vty_socket", dir]);
+  });
+
   it("refuses another AS as a terminal FRR_CONFLICT, before writing", async () => {
     const calls: ExecRequest[] = [];
     const a = new FrrApplier({

@@ -110,6 +110,24 @@ describe("FlowApplier", () => {
     assert.equal(writes[0]?.env?.OVS_RUNDIR, rundir);
   });
 
+  it("puts ovs_command_prefix before every ovs-ofctl and ovs-vsctl", async () => {
+    const calls: ExecRequest[] = [];
+    const strip: Exec = (req) => {
+      calls.push(req);
+      assert.deepEqual(req.argv.slice(0, 2), ["chroot-exec", "trixie"], req.argv.join(" "));
+      return fakeOvs(sw(), [])({ ...req, argv: req.argv.slice(2) });
+    };
+    const a = new FlowApplier({
+      rundir,
+      ownedCookies: [999],
+      commandPrefix: ["chroot-exec", "trixie"],
+      exec: strip,
+    });
+    await a.sync([flow(`ip,in_port=${PATCH}`), flow(`ipv6,in_port=${PATCH}`)]);
+    assert.ok(calls.some((c) => c.argv[2] === "ovs-vsctl"));
+    assert.ok(calls.some((c) => c.argv.includes("add-flows")));
+  });
+
   it("does not use a port of the same number whose name differs (port of another bridge)", async () => {
     const s = sw();
     s.ports["br-ex"] = " 4(patch-provnet-9): addr:fa:f8:10:31:3e:30\n";
