@@ -4,7 +4,7 @@
  * namespace (`ip netns exec NS …`). Tests wrap it to inject failures.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 
 export interface ExecRequest {
   readonly argv: readonly string[];
@@ -15,6 +15,12 @@ export interface ExecRequest {
   readonly netns?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /**
+   * Append the child's stdout and stderr to this file instead of piping them (the result then
+   * carries what it wrote there). For programs that daemonize without closing their standard
+   * output (FRR 10's `-d`): a pipe they keep open would hold the call until the daemon exits.
+   */
+  readonly outputFile?: string;
 }
 
 export interface ExecResult {
@@ -44,14 +50,21 @@ export const run: Exec = (req) =>
       return;
     }
     let fd: number | undefined;
+    let outFd: number | undefined;
+    let outStart = 0;
     try {
       fd = req.stdinFile !== undefined ? openSync(req.stdinFile, "r") : undefined;
+      if (req.outputFile !== undefined) {
+        outFd = openSync(req.outputFile, "a+");
+        outStart = fstatSync(outFd).size;
+      }
     } catch (e) {
+      if (fd !== undefined) closeSync(fd);
       reject(e);
       return;
     }
     const child = spawn(cmd, args, {
-      stdio: [fd ?? "pipe", "pipe", "pipe"],
+      stdio: [fd ?? "pipe", outFd ?? "pipe", outFd ?? "pipe"],
       env: req.env ? { ...process.env, ...req.env } : process.env,
       timeout: req.timeoutMs ?? 30_000,
     });
@@ -60,12 +73,25 @@ export const run: Exec = (req) =>
     child.stdout?.on("data", (b: Buffer) => out.push(b));
     child.stderr?.on("data", (b: Buffer) => err.push(b));
     if (fd !== undefined) closeSync(fd);
-    child.on("error", reject);
+    child.on("error", (e) => {
+      if (outFd !== undefined) closeSync(outFd);
+      outFd = undefined;
+      reject(e);
+    });
     child.on("close", (code, signal) => {
+      let written = "";
+      if (outFd !== undefined) {
+        const size = fstatSync(outFd).size;
+        const from = Math.max(outStart, size - 4096);
+        const buf = Buffer.alloc(size - from);
+        readSync(outFd, buf, 0, buf.length, from);
+        closeSync(outFd);
+        written = buf.toString("utf8");
+      }
       resolve({
         code: code ?? (signal ? 128 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8") + (signal ? `\n(killed by ${signal})` : ""),
+        stderr: Buffer.concat(err).toString("utf8") + written + (signal ? `\n(killed by ${signal})` : ""),
       });
     });
     child.stdin?.on("error", () => {}); // EPIPE when the program exits before reading stdin

@@ -64,6 +64,8 @@ export async function daemonize(rec: StateRecorder, o: DaemonizeOptions): Promis
     ...(o.netns ? { netns: o.netns } : {}),
     ...(o.env ? { env: o.env } : {}),
     timeoutMs: 60_000,
+    // Some daemons (FRR 10 with -d) keep stdout open once detached: never hand them our pipes.
+    outputFile: `${o.pidFile}.out`,
   });
   const pid = await poll(() => readPid(o.pidFile), `${o.name} pidfile ${o.pidFile}`, 10_000, 50);
   rec.process({ name: o.name, pid, ...(o.netns ? { netns: o.netns } : {}) });
