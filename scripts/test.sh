@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The second platform's root (Debian 13: OVN 25.03, OVS 3.5, FRR 10.3), built once and reused;
+# test/integration/platform/trixie.test.ts runs a subset of the suite on it.
+bash scripts/setup-platform.sh trixie
 echo "== typecheck"; npx --no-install tsc --noEmit -p .
 echo "== lint";      npx --no-install biome check .
 echo "== tests"

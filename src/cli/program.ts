@@ -96,6 +96,10 @@ const COMMANDS: readonly CommandSpec[] = [
       ],
       ["  --rule-layout per-ip|per-bridge", "ip_rule_layout of the lab's agents (default per-ip)"],
       ["  --vlan TAG", "make the provider network a VLAN network"],
+      [
+        "  --platform bookworm|trixie",
+        "whose OVS/OVN/FRR: the host's (default) or Debian 13's root (docs/PLATFORMS.md)",
+      ],
       ["  --manual", "no agents: the seed's objects are programmed by hand"],
       ["check", "the seed's traffic walks, moves and failover, asserted with real packets"],
       ["status", "what each host announces and the spine's BGP routes"],

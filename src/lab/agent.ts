@@ -4,6 +4,7 @@
  * inside the host's namespace with its PID recorded. While `ovn-bgp agent` is still a placeholder (exit 3, "not implemented"), `up` falls back
  * to the manual exposure and says so.
  */
+
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { run } from "../host/exec.ts";
 import type { LabNames } from "./names.ts";
 import { centralPaths, hostDbSock, hostEnv } from "./ovn.ts";
+import { agentPlatformConfig, hostPath, type Platform } from "./platform.ts";
 import { alive, spawnBackground, stopPids } from "./proc.ts";
 import type { StateRecorder } from "./state.ts";
 import { ANNOUNCE_TABLE, BREX_TABLE, fabricNode, HOSTS, RULE_PRIORITY } from "./topology.ts";
@@ -45,6 +47,7 @@ export function renderAgentConfig(
   host: string,
   ruleLayout: RuleLayout = "per-ip",
   announce: AnnounceLayout = "table",
+  platform: Platform = "bookworm",
 ): string {
   const n = fabricNode(host);
   return [
@@ -65,6 +68,8 @@ export function renderAgentConfig(
     `rt_tables_dropin = ${join(names.dir(host), "rt_tables.conf")}`,
     // `ovn-bgp status --control-socket <this>` reaches this host's agent.
     `control_socket = ${join(names.dir(host), "agent.ctl")}`,
+    // The platform's vtysh / ovs-ofctl (docs/PLATFORMS.md); none on the host's own packages.
+    ...agentPlatformConfig(platform),
     "",
     "[ovn]",
     `ovn_sb_connection = unix:${centralPaths(names).sbSock}`,
@@ -105,13 +110,17 @@ export async function startAgents(
   const pids: Record<string, number> = {};
   const exits = new Map<string, number | null>();
   for (const host of HOSTS) {
-    writeFileSync(agentConfigPath(names, host), renderAgentConfig(names, host, ruleLayout, announce));
+    writeFileSync(
+      agentConfigPath(names, host),
+      renderAgentConfig(names, host, ruleLayout, announce, rec.state.platform),
+    );
     const pid = spawnBackground(rec, {
       name: `${host}/ovn-bgp-agent`,
       argv: [...cmd, "agent", "--config-file", agentConfigPath(names, host)],
       logFile: agentLogPath(names, host),
       netns: names.ns(host),
-      env: hostEnv(names, host),
+      // The agent finds the platform's tools through its config, not through our PATH.
+      env: { ...hostEnv(names, host), PATH: hostPath() },
       cwd: REPO_ROOT,
     });
     pids[host] = pid;

@@ -4,12 +4,14 @@
  * exposure (the agent on every host, or the manual exposure), and waits until the spine has learned
  * the seed's routes. Everything it creates is recorded in the state file as it goes.
  */
+
 import { existsSync } from "node:fs";
 import { type AnnounceLayout, kernelHasVrf, type RuleLayout, startAgents } from "./agent.ts";
 import { applyManualFrr, startFrr } from "./frr.ts";
 import { applyManualExposure, BASELINE, prepareBridge } from "./manual-exposure.ts";
 import { CENTRAL, type LabNames, LabUsageError } from "./names.ts";
 import { startAllChassis, startCentral } from "./ovn.ts";
+import { enterLabPlatform, type Platform, platformFromEnv } from "./platform.ts";
 import { spineRoute } from "./probes.ts";
 import { alive, poll } from "./proc.ts";
 import { type LabMode, type LabState, newState, readState, StateRecorder } from "./state.ts";
@@ -32,6 +34,8 @@ export interface UpOptions {
   readonly announceVia?: AnnounceLayout;
   /** Make the provider network a VLAN network with this tag (also OVN_BGP_LAB_VLAN); agent mode only. */
   readonly vlan?: number;
+  /** Which OVS/OVN/FRR the lab runs (also OVN_BGP_PLATFORM; default bookworm, the host's). */
+  readonly platform?: Platform;
   /** How long to wait for the spine to learn the seed's routes. */
   readonly routesTimeoutMs?: number;
 }
@@ -84,10 +88,14 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
     throw new LabUsageError(`lab up: VLAN tag ${JSON.stringify(envVlan ?? vlan)} is not 1..4094`);
   if (vlan !== undefined && (opts.manual || process.env.OVN_BGP_LAB_MANUAL === "1"))
     throw new LabUsageError("lab up: a VLAN provider network needs the agent (not --manual)");
+  const platform = opts.platform ?? platformFromEnv();
+  // Before anything runs: every daemon and tool from here on is the platform's.
+  enterLabPlatform(platform);
   if (present.state) await removeLab(names, () => {}); // stale files of a lab that is gone
 
   const rec = new StateRecorder(names, newState(names));
   if (vlan !== undefined) rec.state.providerVlan = vlan;
+  rec.state.platform = platform;
   rec.save();
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
@@ -96,7 +104,7 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
     return v;
   };
   try {
-    say(`lab "${names.instance}": building (prefix ${names.prefix}, run dir ${names.runDir})`);
+    say(`lab "${names.instance}": building on ${platform} (prefix ${names.prefix}, run dir ${names.runDir})`);
     await step("namespaces, veths, tunnel segment", () => buildUnderlay(names, rec));
     await step("FRR on 6 nodes; OVN NB/SB + northd", () =>
       Promise.all([startFrr(names, rec), startCentral(names, rec)]),

@@ -12,6 +12,7 @@
  *  4. Changes: FIP removal withdraws it; moving vm1-provider moves its route; gateway failover moves
  *     the cr-lrp, subnet and tenant VM exposure.
  */
+
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import { labRuleLayout } from "./agent.ts";
 import { applyManualExposure, BASELINE, type WorkloadPlacement } from "./manual-exposure.ts";
 import type { LabNames } from "./names.ts";
 import { TUNNEL } from "./names.ts";
+import { enterLabPlatform } from "./platform.ts";
 import { ping, type SpineRoute, spineRoute, startListener, tcpBanner } from "./probes.ts";
 import { alive, poll, stopPids } from "./proc.ts";
 import { readState, StateRecorder } from "./state.ts";
@@ -40,15 +42,28 @@ export interface CheckResult {
 /** Thrown by an assertion whose path cannot carry packets for a reason the check has identified. */
 export class Limitation extends Error {}
 
-/** The OVN version the lab's daemons are, for a limit that a later OVN fixes. */
-function ovnVersionText(): string {
+/** The OVN version the lab's daemons are (the platform's ovn-nbctl), e.g. "23.03.1". */
+function ovnVersion(): string | undefined {
   try {
     const out = execFileSync("ovn-nbctl", ["--version"], { encoding: "utf8", timeout: 5_000 });
-    const v = /(\d+\.\d+\.\d+)/.exec(out)?.[1];
-    return v ? `OVN ${v}` : "an older OVN";
+    return /(\d+\.\d+\.\d+)/.exec(out)?.[1];
   } catch {
-    return "an older OVN";
+    return undefined;
   }
+}
+
+function ovnVersionText(): string {
+  const v = ovnVersion();
+  return v ? `OVN ${v}` : "an older OVN";
+}
+
+/**
+ * Whether this OVN has "northd: Fix direct access to SNAT network" (24.03.2, 24.09.0 and later):
+ * there TCP to a tenant VM through a SNAT'ing router must pass, and a failure is a failure.
+ */
+export function ovnHasSnatFix(version: string | undefined): boolean {
+  const [a = 0, b = 0, c = 0] = (version ?? "").split(".").map(Number);
+  return a > 24 || (a === 24 && (b > 3 || (b === 3 && c >= 2)));
 }
 
 export interface CheckReport {
@@ -320,7 +335,7 @@ async function snatExplains(names: LabNames, gw: string): Promise<Limitation | u
         l.includes(`orig=(src=${W.vmTenant.ip4},dst=${SPINE_LO4},sport=${PROBE_PORT}`) &&
         l.includes(`dst=${W.router.gwIp4},`),
     );
-  if (!hit) return undefined;
+  if (!hit || ovnHasSnatFix(ovnVersion())) return undefined;
   return new Limitation(
     `the SYN reached ${W.vmTenant.name}, but router-test's SNAT (snat ${W.router.gwIp4} for ${W.tenant.cidr4}, ` +
       `Neutron's default) rewrote the VM's SYN-ACK to come from ${W.router.gwIp4}: OVN never tracked the ` +
@@ -341,6 +356,7 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     );
     return { ok: false, results: [], seconds: 0, mode: "none" };
   }
+  enterLabPlatform(state.platform);
   const rec = new StateRecorder(names, state);
   const manual = state.mode !== "agent";
   const c = new Checker(say);

@@ -4,11 +4,13 @@
  * veths' IPv6 link-locals (`neighbor <if> interface`), as the seed's `via fe80::…, swp1` shows; the
  * spine relaxes multipath across the leaves' different ASes so it keeps both paths to every host.
  */
+
 import { execFileSync } from "node:child_process";
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOk } from "../host/exec.ts";
 import type { LabNames } from "./names.ts";
+import { frrDaemonArgv, frrHasMgmtd } from "./platform.ts";
 import { daemonize, poll } from "./proc.ts";
 import type { StateRecorder } from "./state.ts";
 import { ANNOUNCE_TABLE, type FabricNode, IPV6_KERNEL_METRIC, LINKS, NODES } from "./topology.ts";
@@ -135,23 +137,17 @@ export async function startFrr(names: LabNames, rec: StateRecorder): Promise<voi
         chownSync(join(conf, f), uid, gid);
       }
       const ns = names.ns(n.name);
-      for (const d of ["zebra", "bgpd"]) {
+      // FRR >= 9 (trixie's 10.3) runs mgmtd first, as watchfrr does; it takes no -f.
+      const platform = rec.state.platform ?? "bookworm";
+      for (const d of [...(frrHasMgmtd(platform) ? ["mgmtd"] : []), "zebra", "bgpd"]) {
         const pidFile = join(sock, `${d}.pid`);
+        const config =
+          d === "mgmtd" ? ["--log", `file:${join(sock, "frr.log")}`] : ["-f", join(conf, "frr.conf")];
         await daemonize(rec, {
           name: `${n.name}/${d}`,
           argv: [
-            `/usr/lib/frr/${d}`,
-            "-N",
-            ns,
-            "-d",
-            "-F",
-            "datacenter",
-            "-P",
-            "0",
-            "-f",
-            join(conf, "frr.conf"),
-            "-i",
-            pidFile,
+            ...frrDaemonArgv(platform, d),
+            ...["-N", ns, "-d", "-F", "datacenter", "-P", "0", ...config, "-i", pidFile],
           ],
           pidFile,
           netns: ns,

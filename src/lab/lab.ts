@@ -3,10 +3,12 @@
  * the CLI (`ovn-bgp lab …`) and the script entry call. Exit codes: 0 success, 1 a check failed or the
  * lab could not be built, 2 usage (bad instance name, lab already up, not root).
  */
+
 import type { AnnounceLayout, RuleLayout } from "./agent.ts";
 import { type Say, up } from "./build.ts";
 import { check } from "./check.ts";
 import { DEFAULT_INSTANCE, LabUsageError, labNames } from "./names.ts";
+import type { Platform } from "./platform.ts";
 import { printStatus, upSummary } from "./status.ts";
 import { removeLab } from "./teardown.ts";
 
@@ -21,6 +23,7 @@ export interface LabCommandOptions {
   readonly ruleLayout?: RuleLayout;
   readonly announceVia?: AnnounceLayout;
   readonly vlan?: number;
+  readonly platform?: Platform;
 }
 
 export async function runLabCommand(command: string, opts: LabCommandOptions, say: Say): Promise<number> {
@@ -33,6 +36,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
           ...(opts.ruleLayout ? { ruleLayout: opts.ruleLayout } : {}),
           ...(opts.announceVia ? { announceVia: opts.announceVia } : {}),
           ...(opts.vlan !== undefined ? { vlan: opts.vlan } : {}),
+          ...(opts.platform ? { platform: opts.platform } : {}),
         });
         for (const l of upSummary(names, res.mode, res.state.modeNote)) say(l);
         say(`up took ${res.seconds.toFixed(1)} s`);
@@ -58,7 +62,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
       }
       default:
         say(
-          "usage: lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] [--vlan TAG] | check | status | down   [--instance NAME]",
+          "usage: lab up [--manual] [--layout vrf|table] [--rule-layout per-ip|per-bridge] [--vlan TAG] [--platform bookworm|trixie] | check | status | down   [--instance NAME]",
         );
         return 2;
     }

@@ -3,8 +3,10 @@
  * every creation (namespace, process, path), so a failed or interrupted `up` still leaves an exact
  * list for `down`. Teardown also sweeps by name, so a lost or partial file is not a leak.
  */
+
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { LabNames } from "./names.ts";
+import type { Platform } from "./platform.ts";
 
 export type LabMode = "agent" | "manual";
 
@@ -28,6 +30,8 @@ export interface LabState {
   processes: ProcessRecord[];
   /** Files and directories outside the run dir (FRR pathspaces); the run dir itself is implied. */
   paths: string[];
+  /** The OVS/OVN/FRR stack the lab runs (`lab up --platform`); absent: bookworm. */
+  platform?: Platform;
   /** The provider network's VLAN tag (`lab up --vlan`); absent: a flat provider network. */
   providerVlan?: number;
   /** Mutable workload facts the lab changed (for status and idempotent checks). */

@@ -2,10 +2,12 @@
  * `lab up`'s summary (what runs where and how to look) and `lab status` (each host's exposed IPs —
  * its rules at the agent's priority and the prefixes its BGP originates — and the spine's routes).
  */
+
 import { run } from "../host/exec.ts";
 import { vtyshJson } from "./frr.ts";
 import type { LabNames } from "./names.ts";
 import { CENTRAL, TUNNEL } from "./names.ts";
+import { enterLabPlatform } from "./platform.ts";
 import { spineBgpPrefixes, spineRoute } from "./probes.ts";
 import { alive } from "./proc.ts";
 import { type LabMode, readState } from "./state.ts";
@@ -78,9 +80,10 @@ export async function printStatus(names: LabNames, say: (l: string) => void): Pr
     say(`lab "${names.instance}" is not up (no ${names.stateFile})`);
     return false;
   }
+  enterLabPlatform(state.platform);
   const dead = state.processes.filter((p) => !alive(p.pid) && !p.name.endsWith("probe-listener"));
   say(
-    `lab "${names.instance}": ${state.phase}, mode ${state.mode ?? "?"}${state.modeNote ? ` (${state.modeNote})` : ""}, started ${state.startedAt}`,
+    `lab "${names.instance}": ${state.phase} on ${state.platform ?? "bookworm"}, mode ${state.mode ?? "?"}${state.modeNote ? ` (${state.modeNote})` : ""}, started ${state.startedAt}`,
   );
   say(
     `  processes: ${state.processes.length - dead.length} running${dead.length ? `, NOT running: ${dead.map((p) => p.name).join(", ")}` : ""}`,

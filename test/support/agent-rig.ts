@@ -14,8 +14,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ExecResult, run } from "../../src/host/exec.ts";
+import { agentPlatformConfig, hostPath } from "../../src/lab/platform.ts";
 import { type FrrInstance, startFrr } from "./frr.ts";
-import { createNetns, type Netns, RUN_PREFIX } from "./netns.ts";
+import { createNetns, type Netns, PLATFORM, RUN_PREFIX } from "./netns.ts";
 import { addChassis, type OvnCentral, startOvnCentral } from "./ovn-central.ts";
 import { type OvsSwitch, startOvs } from "./ovs-switch.ts";
 import { makeTempDir } from "./temp-dir.ts";
@@ -227,6 +228,9 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       "metrics_listen =",
       `control_socket = ${join(dir, "agent.ctl")}`,
       "reconcile_interval = 5",
+      // On another platform the agent reaches its vtysh / ovs-ofctl through its own options, as an
+      // operator's would, not through the harness's PATH (which the agent does not get).
+      ...agentPlatformConfig(PLATFORM),
       ...(opts.config ?? []),
       "",
     ].join("\n"),
@@ -248,7 +252,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       run({
         argv: ["node", "--import", "tsx", mainTs, ...args, ...configArgs(extra)],
         netns: hostNs.name,
-        env: { ...ovs.env },
+        env: { ...ovs.env, PATH: hostPath() },
         timeoutMs: 180_000,
       }),
     extraConfig(name, lines) {
@@ -271,7 +275,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
           "agent",
           ...configArgs(extra),
         ],
-        { env: { ...process.env, ...ovs.env }, stdio: ["ignore", "ignore", "pipe"] },
+        { env: { ...process.env, ...ovs.env, PATH: hostPath() }, stdio: ["ignore", "ignore", "pipe"] },
       );
       let log = "";
       child.stderr?.on("data", (b: Buffer) => {

@@ -20,9 +20,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { run } from "../../src/host/exec.ts";
+import { platformFile, toolPrefix } from "../../src/lab/platform.ts";
 import { type AgentRig, CHASSIS, RIG, type RunningAgent, startAgentRig } from "./agent-rig.ts";
 import { frrUnavailable } from "./frr.ts";
-import { netnsUnavailable, RUN_PREFIX } from "./netns.ts";
+import { netnsUnavailable, PLATFORM, RUN_PREFIX } from "./netns.ts";
 import { ovsUnavailable } from "./ovs-switch.ts";
 import { SpineWatch } from "./spine-watch.ts";
 import { sleep, waitFor as waitForAt } from "./wait.ts";
@@ -358,15 +359,17 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
     // Most of it is the BGP session coming up again with the spine; the agent's part is above.
     assert.ok(ms <= limit(10_000), `back at the spine ${ms} ms after FRR was up`);
 
-    if (!existsSync(FRR_RELOAD)) {
-      t.skip(`${FRR_RELOAD} missing (Debian package frr-pythontools)`);
+    if (!existsSync(platformFile(PLATFORM, FRR_RELOAD))) {
+      t.skip(`${platformFile(PLATFORM, FRR_RELOAD)} missing (Debian package frr-pythontools)`);
       return;
     }
     // frr-reload.py with the operator's own frr.conf (which has none of the agent's lines) removes them.
     const from = Date.now();
     const c1 = configured();
     const reload = await run({
+      // The platform's own frr-reload.py (it runs that platform's vtysh).
       argv: [
+        ...toolPrefix(PLATFORM),
         FRR_RELOAD,
         "--reload",
         "--pathspace",

@@ -9,9 +9,10 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run, runOk } from "../../src/host/exec.ts";
-import { atExit, RUN_PREFIX, uniqueName } from "./netns.ts";
+import { frrDaemonArgv, frrHasMgmtd, platformFile } from "../../src/lab/platform.ts";
+import { atExit, PLATFORM, RUN_PREFIX, uniqueName } from "./netns.ts";
 
-export type FrrDaemon = "zebra" | "bgpd" | "bfdd";
+export type FrrDaemon = "mgmtd" | "zebra" | "bgpd" | "bfdd";
 
 export interface FrrInstance {
   /** The pathspace name (`-N`). */
@@ -40,7 +41,8 @@ export interface FrrInstance {
 export function frrUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "needs root (FRR in network namespaces)";
   for (const d of ["zebra", "bgpd"])
-    if (!existsSync(`/usr/lib/frr/${d}`)) return `FRR not installed (/usr/lib/frr/${d})`;
+    if (!existsSync(platformFile(PLATFORM, `/usr/lib/frr/${d}`)))
+      return `FRR not installed (${platformFile(PLATFORM, `/usr/lib/frr/${d}`)})`;
   try {
     execFileSync("id", ["-u", "frr"], { stdio: "ignore" });
   } catch {
@@ -77,7 +79,11 @@ export interface StartFrrOptions {
 export async function startFrr(opts: StartFrrOptions): Promise<FrrInstance> {
   const name = uniqueName(opts.tag ?? "frr");
   if (!name.startsWith(RUN_PREFIX)) throw new Error("FRR name without the run prefix");
-  const daemons = opts.daemons ?? ["zebra", "bgpd"];
+  // FRR >= 9 runs mgmtd first, as watchfrr does on a real host; it owns part of the config.
+  const daemons: FrrDaemon[] = [
+    ...(frrHasMgmtd(PLATFORM) ? (["mgmtd"] as const) : []),
+    ...(opts.daemons ?? ["zebra", "bgpd"]),
+  ];
   const confDir = `/etc/frr/${name}`;
   const socketDir = `/var/run/frr/${name}`;
   const tmp = mkdtempSync(join(tmpdir(), `${name}-`));
@@ -125,20 +131,13 @@ export async function startFrr(opts: StartFrrOptions): Promise<FrrInstance> {
     for (const d of daemons) {
       const pidfile = join(tmp, `${d}.pid`);
       rmSync(pidfile, { force: true });
+      // mgmtd takes no -f (it reads the config the vtysh way); it logs to the same file.
+      const config = d === "mgmtd" ? ["--log", `file:${logFile}`] : ["-f", join(confDir, "frr.conf")];
       await runOk({
-        argv: [
-          `/usr/lib/frr/${d}`,
-          "-N",
-          name,
-          "-d",
-          "-F",
-          "datacenter",
-          "-f",
-          join(confDir, "frr.conf"),
-          "-i",
-          pidfile,
-        ],
+        argv: [...frrDaemonArgv(PLATFORM, d), "-N", name, "-d", "-F", "datacenter", ...config, "-i", pidfile],
         netns: opts.netns,
+        // FRR 10's daemons keep stdout open after -d: a pipe would hold this call forever.
+        outputFile: join(tmp, `${d}.out`),
       });
       pids[d] = Number(readFileSync(pidfile, "utf8").trim());
     }

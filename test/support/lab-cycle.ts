@@ -10,6 +10,8 @@ import { existsSync } from "node:fs";
 import type { UpOptions } from "../../src/lab/build.ts";
 import { check, labNames, leftovers, removeLab, up } from "../../src/lab/lab.ts";
 import type { LabNames } from "../../src/lab/names.ts";
+import { platformFile } from "../../src/lab/platform.ts";
+import { PLATFORM } from "./netns.ts";
 
 /** Why the lab cannot run here, or undefined. */
 export function labUnavailable(): string | undefined {
@@ -20,7 +22,7 @@ export function labUnavailable(): string | undefined {
     "/usr/bin/ovn-northd",
     "/usr/lib/frr/bgpd",
   ])
-    if (!existsSync(bin)) return `${bin} is not installed`;
+    if (!existsSync(platformFile(PLATFORM, bin))) return `${platformFile(PLATFORM, bin)} is not installed`;
   return undefined;
 }
 

@@ -6,6 +6,14 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { run, runOk } from "../../src/host/exec.ts";
+import { type Platform, platformFromEnv, usePlatformTools } from "../../src/lab/platform.ts";
+
+/**
+ * The OVS/OVN/FRR stack under test (`OVN_BGP_PLATFORM`, docs/PLATFORMS.md). Every test that starts
+ * daemons imports this module, so its tools are first on the PATH before any is run.
+ */
+export const PLATFORM: Platform = platformFromEnv();
+if (PLATFORM !== "bookworm") usePlatformTools(PLATFORM);
 
 /** Unique per test process: "obt" + 5 hex chars, short enough to prefix 15-char interface names. */
 export const RUN_PREFIX = `obt${randomBytes(3).toString("hex").slice(0, 5)}`;

@@ -5,8 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { runOk } from "../../src/host/exec.ts";
+import { platformFile } from "../../src/lab/platform.ts";
 import type { Certs } from "./certs.ts";
 import type { Daemon } from "./daemon.ts";
+import { PLATFORM } from "./netns.ts";
 import { tcpPortsOwnedBy, unixSocketAccepts } from "./ports.ts";
 import { AbortWait } from "./wait.ts";
 
@@ -25,7 +27,10 @@ export function schemaPath(schema: SchemaRef): string {
 
 /** The database name a schema file declares (OVN_Southbound, OVN_Northbound, Open_vSwitch, …). */
 export function schemaDbName(schema: SchemaRef): string {
-  const parsed = JSON.parse(readFileSync(schemaPath(schema), "utf8")) as { name?: unknown };
+  // The tools run inside the platform's root, where the path names the platform's own schema.
+  const parsed = JSON.parse(readFileSync(platformFile(PLATFORM, schemaPath(schema)), "utf8")) as {
+    name?: unknown;
+  };
   if (typeof parsed.name !== "string") throw new Error(`${schemaPath(schema)}: no "name"`);
   return parsed.name;
 }

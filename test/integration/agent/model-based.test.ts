@@ -362,8 +362,12 @@ for (const layout of ["per-ip", "per-bridge"] as const) {
           timeoutMs: 20_000,
           intervalMs: 50,
         },
-      ).catch((e) => {
-        throw new Error(`${(e as Error).message}\nremaining: ${last.slice(0, 12).join("\n  ")}`);
+      ).catch(async (e) => {
+        // What the switch holds: tells a flow never written from one written and lost.
+        const flows = await ovs.ofctl("dump-flows", ovs.target("br-ex")).catch((err: unknown) => String(err));
+        throw new Error(
+          `${(e as Error).message}\nremaining: ${last.slice(0, 12).join("\n  ")}\nbr-ex holds:\n${flows}`,
+        );
       });
     };
 

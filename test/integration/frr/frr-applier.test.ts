@@ -7,7 +7,7 @@
  * Set CAPTURE_FRR_FIXTURES=1 to refresh test/fixtures/frr/ from this run.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Exec, type ExecRequest, run } from "../../../src/host/exec.ts";
@@ -177,16 +177,17 @@ describe("FRR applier (table layout) against real FRR", { skip }, () => {
     const summary = parseBgpSummary(JSON.parse(await spine.vtysh("show bgp summary json")));
     assert.ok(summary.peers.some((p) => p.peer === "10.255.0.1" && p.established));
     if (capture) {
+      // One directory per FRR version (test/fixtures/frr/<version>/), whichever platform runs this.
+      const version = /FRRouting (\S+)/.exec(await chassis.vtysh("show version"))?.[1] ?? "unknown";
+      const dir = join(FIXTURES, version);
+      mkdirSync(dir, { recursive: true });
       // Re-indented so the captures pass the repository's formatter check unchanged.
       const save = async (file: string, cmd: string) =>
-        writeFileSync(
-          join(FIXTURES, file),
-          `${JSON.stringify(JSON.parse(await spine.vtysh(cmd)), null, 2)}\n`,
-        );
+        writeFileSync(join(dir, file), `${JSON.stringify(JSON.parse(await spine.vtysh(cmd)), null, 2)}\n`);
       await save("bgp-summary.json", "show bgp summary json");
       await save("ip-route.json", "show ip route json");
       await save("ipv6-route.json", "show ipv6 route json");
-      writeFileSync(join(FIXTURES, "running-config-chassis.txt"), await chassis.vtysh("show running-config"));
+      writeFileSync(join(dir, "running-config-chassis.txt"), await chassis.vtysh("show running-config"));
     }
   });
 
