@@ -11,14 +11,14 @@ import { applyManualFrr, startFrr } from "./frr.ts";
 import { applyManualExposure, BASELINE, prepareBridge } from "./manual-exposure.ts";
 import { CENTRAL, type LabNames, LabUsageError } from "./names.ts";
 import { startAllChassis, startCentral } from "./ovn.ts";
-import { enterLabPlatform, type Platform, platformFromEnv } from "./platform.ts";
+import { enterLabPlatform, ovsVersion, type Platform, platformFromEnv } from "./platform.ts";
 import { spineRoute } from "./probes.ts";
 import { alive, poll } from "./proc.ts";
 import { type LabMode, type LabState, newState, readState, StateRecorder } from "./state.ts";
 import { removeLab } from "./teardown.ts";
 import { HOSTS, ovnName, WORKLOAD as W } from "./topology.ts";
 import { buildUnderlay } from "./underlay.ts";
-import { associateFip, createWorkloads, plugVm, waitBound } from "./workloads.ts";
+import { associateFip, createWorkloads, ovsCarriesLoadBalancers, plugVm, waitBound } from "./workloads.ts";
 
 export type Say = (line: string) => void;
 
@@ -96,6 +96,9 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
   const rec = new StateRecorder(names, newState(names));
   if (vlan !== undefined) rec.state.providerVlan = vlan;
   rec.state.platform = platform;
+  // The load balancer only where this OVS carries its traffic, and only with the agent.
+  rec.state.loadBalancer =
+    !(opts.manual || process.env.OVN_BGP_LAB_MANUAL === "1") && ovsCarriesLoadBalancers(ovsVersion());
   rec.save();
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
@@ -113,7 +116,7 @@ export async function up(names: LabNames, say: Say, opts: UpOptions = {}): Promi
     await step(
       `Neutron-shaped workloads and VM namespaces${vlan !== undefined ? ` (provider VLAN ${vlan})` : ""}`,
       async () => {
-        await createWorkloads(names, vlan);
+        await createWorkloads(names, vlan, rec.state.loadBalancer === true);
         const vms = ["vm1", "vm2", "vm3", "vmTenant"] as const;
         await Promise.all(vms.map((k) => plugVm(names, k, W[k].host)));
         await Promise.all([

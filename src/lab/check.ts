@@ -22,7 +22,7 @@ import { labRuleLayout } from "./agent.ts";
 import { applyManualExposure, BASELINE, type WorkloadPlacement } from "./manual-exposure.ts";
 import type { LabNames } from "./names.ts";
 import { TUNNEL } from "./names.ts";
-import { enterLabPlatform } from "./platform.ts";
+import { enterLabPlatform, ovsVersion } from "./platform.ts";
 import { ping, type SpineRoute, spineRoute, startListener, tcpBanner } from "./probes.ts";
 import { alive, poll, stopPids } from "./proc.ts";
 import { readState, StateRecorder } from "./state.ts";
@@ -164,13 +164,13 @@ async function pings(names: LabNames, dst: string, deadlineMs = PACKET_DEADLINE_
   return `echo reply ${src} → ${dst} (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
 }
 
-async function tcp(names: LabNames, dst: string, banner: string): Promise<string> {
+async function tcp(names: LabNames, dst: string, banner: string, port = PROBE_PORT): Promise<string> {
   const src = dst.includes(":") ? SPINE_LO6 : SPINE_LO4;
   let last = "";
   try {
     await poll(
       async () => {
-        const r = await tcpBanner(names, SPINE, src, dst, PROBE_PORT);
+        const r = await tcpBanner(names, SPINE, src, dst, port);
         last = r.text;
         return r.ok && r.text === banner;
       },
@@ -180,10 +180,10 @@ async function tcp(names: LabNames, dst: string, banner: string): Promise<string
     );
   } catch {
     throw new Error(
-      `TCP ${src} → [${dst}]:${PROBE_PORT} did not return the VM's banner (last: ${last || "nothing"})`,
+      `TCP ${src} → [${dst}]:${port} did not return the VM's banner (last: ${last || "nothing"})`,
     );
   }
-  return `TCP ${src} → [${dst}]:${PROBE_PORT} answered "${banner}"`;
+  return `TCP ${src} → [${dst}]:${port} answered "${banner}"`;
 }
 
 /** The device the provider network is reached through: br-ex, or its VLAN device (`lab up --vlan`). */
@@ -386,9 +386,22 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await change(BASELINE);
     const nonce = randomBytes(4).toString("hex");
     const banner = (vm: string) => `${vm} ${nonce}`;
+    /** What the load balancer's member answers on its own port (the VIP's traffic lands there). */
+    const memberBanner = `${W.vmTenant.name} ${nonce} (load balancer member :${W.lb.memberPort})`;
     for (const vm of [W.vm1.name, W.vmTenant.name])
       listeners.push(
         startListener(rec, names, vm, PROBE_PORT, banner(vm), join(names.runDir, `${vm}-listener.log`)),
+      );
+    if (state.loadBalancer)
+      listeners.push(
+        startListener(
+          rec,
+          names,
+          W.vmTenant.name,
+          W.lb.memberPort,
+          memberBanner,
+          join(names.runDir, `${W.vmTenant.name}-lb-listener.log`),
+        ),
       );
     await delay(300); // the listeners' own start-up; the TCP probes poll anyway
 
@@ -546,6 +559,29 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
       tcp(names, W.fip.ip4, banner(W.vmTenant.name)),
     );
 
+    say("walk 3b: a load balancer on router-test with a provider VIP (as ovn-octavia-provider makes it)");
+    const lb = state.loadBalancer === true && !manual;
+    if (manual) say("  (skipped with MANUAL exposure: the seed has no load balancer to install by hand)");
+    else if (!lb)
+      await c.expect("3b", `TCP to the load balancer VIP ${W.lb.vip4}`, async () => {
+        throw new Limitation(
+          `no load balancer in this lab: its Open vSwitch (${ovsVersion() ?? "?"}) aborts in the userspace ` +
+            `conntrack once a load-balanced connection reaches the member's host ("conntrack.c:1063: assertion ` +
+            `conn->conn_type == CT_CONN_TYPE_DEFAULT failed"); \`lab up --platform trixie\` (OVS 3.5) carries it. ` +
+            `The agent's load balancer exposure is proven by test/integration/agent/load-balancer.test.ts.`,
+        );
+      });
+    else {
+      await c.expect("3b", `spine RIB: ${W.lb.vip4}/32 (VIP) from ${gw}, the cr-lrp's host`, () =>
+        routeFrom(names, `${W.lb.vip4}/32`, gw),
+      );
+      await c.expect(
+        "3b",
+        `TCP to the VIP ${W.lb.vip4}:${PROBE_PORT} reaches its member ${W.vmTenant.name}:${W.lb.memberPort}`,
+        () => tcp(names, W.lb.vip4, memberBanner),
+      );
+    }
+
     say(
       `walk 4: changes${manual ? " (MANUAL exposure: the lab re-installs the seed's objects after each change)" : ""}`,
     );
@@ -576,6 +612,11 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await c.expect("4", `failover: ${W.vmTenant.ip6}/128 now from ${newGw}`, () =>
       routeFrom(names, `${W.vmTenant.ip6}/128`, newGw, CHANGE_DEADLINE_MS),
     );
+    if (lb) {
+      await c.expect("4", `failover: the load balancer VIP ${W.lb.vip4}/32 now from ${newGw}`, () =>
+        routeFrom(names, `${W.lb.vip4}/32`, newGw, CHANGE_DEADLINE_MS),
+      );
+    }
     await c.expect("4", `failover: ${newGw} holds the subnet rule, route and neighbour`, () =>
       gatewayObjects(names, newGw),
     );
@@ -595,6 +636,11 @@ export async function check(names: LabNames, say: (l: string) => void): Promise<
     await c.expect("4", `failover: ping ${W.vmTenant.ip4} through ${newGw}`, () =>
       pings(names, W.vmTenant.ip4, CHANGE_DEADLINE_MS),
     );
+    if (lb) {
+      await c.expect("4", `failover: TCP to the VIP ${W.lb.vip4} through ${newGw}`, () =>
+        tcp(names, W.lb.vip4, memberBanner),
+      );
+    }
 
     say("restoring the seed's placement");
     await change(BASELINE);

@@ -11,6 +11,7 @@
  * platform's wrapper directory first on this process's PATH (children inherit it). The agent does
  * not rely on that: it is given `frr_command_prefix` / `ovs_command_prefix`, as an operator would.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
@@ -107,4 +108,14 @@ export function agentPlatformConfig(p: Platform): string[] {
   if (prefix.length === 0) return [];
   const words = prefix.join(" ");
   return [`frr_command_prefix = ${words}`, `ovs_command_prefix = ${words}`];
+}
+
+/** The Open vSwitch version of the tools on the PATH (the platform's, once entered), e.g. "3.5.0". */
+export function ovsVersion(): string | undefined {
+  try {
+    const out = execFileSync("ovs-vsctl", ["--version"], { encoding: "utf8", timeout: 5_000 });
+    return /\(Open vSwitch\) (\d+\.\d+\.\d+)/.exec(out)?.[1];
+  } catch {
+    return undefined;
+  }
 }

@@ -36,6 +36,8 @@ export interface LabState {
   providerVlan?: number;
   /** Mutable workload facts the lab changed (for status and idempotent checks). */
   workload: { vm1Host?: string; fip?: boolean; gatewayHost?: string };
+  /** A load balancer is on router-test (only where the platform's OVS carries its traffic). */
+  loadBalancer?: boolean;
 }
 
 export function newState(names: LabNames): LabState {

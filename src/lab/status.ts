@@ -103,6 +103,12 @@ export async function printStatus(names: LabNames, say: (l: string) => void): Pr
     [`${W.vmTenant.name} (tenant, on ${vmTenantHost}, via the cr-lrp)`, `${W.vmTenant.ip4}/32`, ""],
     [`floating IP of ${W.vmTenant.name}`, wl.fip ? `${W.fip.ip4}/32` : "", ""],
   ];
+  if (state.loadBalancer)
+    rows.push([
+      `load balancer ${W.lb.name} on ${W.router.name} (VIP, via the cr-lrp)`,
+      `${W.lb.vip4}/32`,
+      "",
+    ]);
   for (const [what, ...prefixes] of rows) {
     const parts: string[] = [];
     for (const p of prefixes.filter(Boolean)) {

@@ -164,6 +164,12 @@ export const WORKLOAD = {
     id: "8e2d4f6a-1b3c-4d5e-9f70-a1b2c3d4e5f6",
     name: "lb-web",
     vip4: "172.24.4.50",
+    /**
+     * The member's port behind VIP:8080. Not the FIP walk's 8080: with a load balancer on a router
+     * with a distributed gateway port, OVN sends every reply from a backend ip:port to the gateway
+     * chassis to be un-DNATed, which breaks the same VM's distributed-FIP connections to that port.
+     */
+    memberPort: 8081,
   },
   fip: {
     id: "3d7b9e1f-6a2c-4f85-b0d4-e8c1a5f2b697",

@@ -43,6 +43,13 @@ const BRIDGE_TABLE = 200;
 /** Limits asserted (the issue's targets are 1 s for drift and FRR config, 2 s for FRR at the spine). */
 const DRIFT_LIMIT_MS = 2_000;
 const FRR_LIMIT_MS = 3_000;
+/**
+ * FRR 10.3's zebra re-imports table 200 through a re-created route-map only after its route-map
+ * delay timer (`zebra route-map delay-timer`, default 5 s; 8.4 imports at once): after an
+ * frr-reload that removed the agent's lines, the agent is back in ~150 ms and the spine ~5.3 s
+ * later (257 ms with the timer at 0). docs/PLATFORMS.md.
+ */
+const ZEBRA_ROUTE_MAP_DELAY_MS = PLATFORM === "trixie" ? 5_000 : 0;
 const SB_CHANGE_LIMIT_MS = 2_000;
 
 /** The operator's objects, checked after every drill. */
@@ -397,7 +404,7 @@ function defineDrillTests(layout: "table" | "vrf", slow: number): void {
     figure(`${name}_heal_at_spine_ms`, reloadMs, "ms");
     figure(`${name}_spine_samples_missing_a_prefix`, spine.withdrawals(PREFIXES, from).length, "samples");
     assert.ok(
-      reloadMs <= limit(FRR_LIMIT_MS),
+      reloadMs <= limit(FRR_LIMIT_MS) + ZEBRA_ROUTE_MAP_DELAY_MS,
       `back at the spine ${reloadMs} ms after frr-reload\n${await diagnostics()}`,
     );
     assert.match(log(), /frr config drift/);

@@ -12,6 +12,7 @@ import {
   platformFromEnv,
   toolPrefix,
 } from "../../../src/lab/platform.ts";
+import { ovsCarriesLoadBalancers } from "../../../src/lab/workloads.ts";
 
 describe("platforms", () => {
   it("OVN_BGP_PLATFORM picks the stack; unset is the host's, a typo is an error", () => {
@@ -53,5 +54,10 @@ describe("platforms", () => {
       assert.equal(ovnHasSnatFix(v), false, String(v));
     for (const v of ["24.03.2", "24.03.5", "24.09.0", "25.03.0", "26.03.0"])
       assert.equal(ovnHasSnatFix(v), true, v);
+  });
+
+  it("the lab has its load balancer only with an OVS whose userspace conntrack carries it", () => {
+    for (const v of ["3.1.0", "3.3.1", undefined]) assert.equal(ovsCarriesLoadBalancers(v), false, String(v));
+    for (const v of ["3.5.0", "3.6.1", "4.0.0"]) assert.equal(ovsCarriesLoadBalancers(v), true, v);
   });
 });
