@@ -4,7 +4,8 @@
  * `lb-add` + `lr-lb-add` + `ls-lb-add`) with a VIP on the provider network is exposed from the
  * chassis of the router's cr-lrp and announced to the spine; it follows the cr-lrp away and back,
  * and removing the load balancer leaves nothing. An amphora VIP (an OVN `virtual` port with
- * `virtual-parents`) is exposed from the chassis it is bound to and follows a rebind.
+ * `virtual-parents`) is exposed from the chassis it is bound to and follows a rebind. A floating IP
+ * on a tenant-network VIP (a centralized dnat_and_snat) is exposed from the cr-lrp's chassis.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -24,6 +25,9 @@ import { waitFor } from "../../support/wait.ts";
 const skip = netnsUnavailable() ?? ovsUnavailable() ?? frrUnavailable() ?? false;
 const VIP = "172.24.4.50";
 const AMPHORA_VIP = "172.24.4.60";
+/** A load balancer VIP on the tenant network, and the floating IP Octavia puts on it. */
+const TENANT_VIP = "10.0.0.70";
+const LB_FIP = "172.24.4.55";
 
 describe("load balancer and amphora VIPs (northd-made Southbound, running agent)", { skip }, () => {
   let rig: AgentRig;
@@ -147,5 +151,28 @@ describe("load balancer and amphora VIPs (northd-made Southbound, running agent)
     await rig.central.sbctl("lsp-bind", "octavia-vip", OTHER_CHASSIS);
     await until("the amphora VIP gone with the failover", async () => !(await steers(AMPHORA_VIP)));
     await until("the amphora VIP withdrawn at the spine", async () => !(await atSpine(AMPHORA_VIP)));
+  });
+
+  test("a floating IP on a tenant load balancer VIP is exposed from the cr-lrp's chassis and follows it", async () => {
+    // As ovn-octavia-provider leaves it: the VIP on the tenant network, the FIP a centralized
+    // dnat_and_snat (no logical_port: no VM port carries it) on the router.
+    const nb = (...a: string[]) => rig.central.nbctl(...a);
+    await nb("lb-add", "lb-int", `${TENANT_VIP}:80`, `${RIG.vmTenant.ip}:8080`, "tcp");
+    await nb("lr-lb-add", "router-test", "lb-int");
+    await nb("ls-lb-add", "private-test", "lb-int");
+    await nb("lr-nat-add", "router-test", "dnat_and_snat", LB_FIP, TENANT_VIP);
+    await until("the FIP's rule", () => steers(LB_FIP));
+    await until("the FIP at the spine", () => atSpine(LB_FIP));
+    await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
+    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", OTHER_CHASSIS);
+    await until("the FIP gone with the gateway", async () => !(await steers(LB_FIP)));
+    await until("the FIP withdrawn at the spine", async () => !(await atSpine(LB_FIP)));
+    await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
+    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", CHASSIS);
+    await until("the FIP back with the gateway", () => steers(LB_FIP));
+    await nb("lr-nat-del", "router-test", "dnat_and_snat", LB_FIP);
+    await nb("lb-del", "lb-int");
+    await until("the FIP's rule gone with its NAT", async () => !(await steers(LB_FIP)));
+    await until("the FIP withdrawn at the spine", async () => !(await atSpine(LB_FIP)));
   });
 });
