@@ -36,6 +36,16 @@ describe("load balancer and amphora VIPs (northd-made Southbound, running agent)
   const steers = async (ip: string) =>
     new RegExp(`to ${ip.replace(/\./g, "\\.")} lookup`).test(await rules());
   const atSpine = async (ip: string) => Boolean((await rig.spineRoutes(4))[`${ip}/32`]);
+  /** The router's gateway port to another chassis (a failover as OVN's HA makes it). */
+  const moveGateway = async (to: string) => {
+    await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
+    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", to);
+  };
+  /** Gone from the host's rules and withdrawn at the spine. */
+  const untilGone = async (ip: string, why: string) => {
+    await until(`${ip}'s rule gone ${why}`, async () => !(await steers(ip)));
+    await until(`${ip} withdrawn at the spine ${why}`, async () => !(await atSpine(ip)));
+  };
   const until = (what: string, ok: () => Promise<boolean>) =>
     waitFor(async () => ((await ok()) ? true : undefined), {
       what,
@@ -90,21 +100,15 @@ describe("load balancer and amphora VIPs (northd-made Southbound, running agent)
   });
 
   test("the VIP follows the cr-lrp away and back", async () => {
-    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", OTHER_CHASSIS).catch(async () => {
-      await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
-      return rig.central.sbctl("lsp-bind", "cr-lrp-gw", OTHER_CHASSIS);
-    });
-    await until("the VIP's rule gone with the gateway", async () => !(await steers(VIP)));
-    await until("the VIP withdrawn at the spine", async () => !(await atSpine(VIP)));
-    await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
-    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", CHASSIS);
+    await moveGateway(OTHER_CHASSIS);
+    await untilGone(VIP, "with the gateway");
+    await moveGateway(CHASSIS);
     await until("the VIP back with the gateway", () => steers(VIP));
   });
 
   test("removing the load balancer leaves nothing of the VIP", async () => {
     await rig.central.nbctl("lb-del", "lb-web");
-    await until("the VIP's rule gone", async () => !(await steers(VIP)));
-    await until("the VIP withdrawn at the spine", async () => !(await atSpine(VIP)));
+    await untilGone(VIP, "with the load balancer");
     const all = await rig.hostNs.exec(["ip", "route", "show", "table", "all"]);
     assert.doesNotMatch(all, new RegExp(VIP.replace(/\./g, "\\.")));
     assert.match(agent.log(), /"event":"OVNLBDeleteEvent"/);
@@ -149,8 +153,7 @@ describe("load balancer and amphora VIPs (northd-made Southbound, running agent)
     await until("the amphora VIP at the spine", () => atSpine(AMPHORA_VIP));
     await rig.central.sbctl("lsp-unbind", "octavia-vip");
     await rig.central.sbctl("lsp-bind", "octavia-vip", OTHER_CHASSIS);
-    await until("the amphora VIP gone with the failover", async () => !(await steers(AMPHORA_VIP)));
-    await until("the amphora VIP withdrawn at the spine", async () => !(await atSpine(AMPHORA_VIP)));
+    await untilGone(AMPHORA_VIP, "with the amphora's failover");
   });
 
   test("a floating IP on a tenant load balancer VIP is exposed from the cr-lrp's chassis and follows it", async () => {
@@ -163,16 +166,12 @@ describe("load balancer and amphora VIPs (northd-made Southbound, running agent)
     await nb("lr-nat-add", "router-test", "dnat_and_snat", LB_FIP, TENANT_VIP);
     await until("the FIP's rule", () => steers(LB_FIP));
     await until("the FIP at the spine", () => atSpine(LB_FIP));
-    await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
-    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", OTHER_CHASSIS);
-    await until("the FIP gone with the gateway", async () => !(await steers(LB_FIP)));
-    await until("the FIP withdrawn at the spine", async () => !(await atSpine(LB_FIP)));
-    await rig.central.sbctl("lsp-unbind", "cr-lrp-gw");
-    await rig.central.sbctl("lsp-bind", "cr-lrp-gw", CHASSIS);
+    await moveGateway(OTHER_CHASSIS);
+    await untilGone(LB_FIP, "with the gateway");
+    await moveGateway(CHASSIS);
     await until("the FIP back with the gateway", () => steers(LB_FIP));
     await nb("lr-nat-del", "router-test", "dnat_and_snat", LB_FIP);
     await nb("lb-del", "lb-int");
-    await until("the FIP's rule gone with its NAT", async () => !(await steers(LB_FIP)));
-    await until("the FIP withdrawn at the spine", async () => !(await atSpine(LB_FIP)));
+    await untilGone(LB_FIP, "with its NAT");
   });
 });
