@@ -27,7 +27,11 @@ describe("FRR applier, vrf layout (real kernel VRF)", {
       // The FRR of the platform under test (docs/PLATFORMS.md), not whichever is on the PATH.
       const version = /FRRouting (\S+)/.exec(await frr.vtysh("show version"))?.[1] ?? "?";
       t.diagnostic(`FRR ${version} (platform ${PLATFORM})`);
-      assert.equal(version.split(".")[0], PLATFORM === "trixie" ? "10" : "8", `FRR ${version} on ${PLATFORM}`);
+      assert.equal(
+        version.split(".")[0],
+        PLATFORM === "trixie" ? "10" : "8",
+        `FRR ${version} on ${PLATFORM}`,
+      );
       const res = await new FrrApplier({ socketDir: frr.socketDir }).sync({
         asn: 64999,
         layout: "vrf",
