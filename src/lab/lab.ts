@@ -38,7 +38,7 @@ export async function runLabCommand(command: string, opts: LabCommandOptions, sa
           ...(opts.vlan !== undefined ? { vlan: opts.vlan } : {}),
           ...(opts.platform ? { platform: opts.platform } : {}),
         });
-        for (const l of upSummary(names, res.mode, res.state.modeNote)) say(l);
+        for (const l of upSummary(names, res.mode, res.state.modeNote, res.state.platform)) say(l);
         say(`up took ${res.seconds.toFixed(1)} s`);
         return 0;
       }

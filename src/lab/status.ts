@@ -7,13 +7,19 @@ import { run } from "../host/exec.ts";
 import { vtyshJson } from "./frr.ts";
 import type { LabNames } from "./names.ts";
 import { CENTRAL, TUNNEL } from "./names.ts";
-import { enterLabPlatform } from "./platform.ts";
+import { enterLabPlatform, type Platform, platformBinDir } from "./platform.ts";
 import { spineBgpPrefixes, spineRoute } from "./probes.ts";
 import { alive } from "./proc.ts";
 import { type LabMode, readState } from "./state.ts";
 import { HOST_SPECS, HOSTS, LEAVES, RULE_PRIORITY, SPINE, WORKLOAD as W } from "./topology.ts";
 
-export function upSummary(names: LabNames, mode: LabMode, note?: string): string[] {
+export function upSummary(
+  names: LabNames,
+  mode: LabMode,
+  note?: string,
+  platform: Platform = "bookworm",
+): string[] {
+  const bin = platformBinDir(platform);
   const ns = names.ns;
   const vty = (node: string, cmd: string) =>
     `ip netns exec ${ns(node)} vtysh --vty_socket ${names.frrSockDir(node)} -c "${cmd}"`;
@@ -35,7 +41,7 @@ export function upSummary(names: LabNames, mode: LabMode, note?: string): string
     `  ${ns(W.vm3.name)}: ${W.vm3.ip4}, ${W.vm3.ip6} on br-int of ${W.vm3.host} (reaches vm1 over br-int)`,
     `  ${ns(W.vmTenant.name)}: ${W.vmTenant.ip4} (private-test) on br-int of ${W.vmTenant.host}; router-test gateway ${W.router.gwIp4}; floating IP ${W.fip.ip4}`,
     "",
-    "How to look:",
+    `How to look${bin ? ` (the ${platform} daemons' own tools first: export PATH=${bin}:$PATH)` : ""}:`,
     `  ${vty(SPINE, "show ip route")}`,
     `  ${vty(SPINE, "show bgp ipv4 unicast")}`,
     `  ip -n ${ns("rack-1-host-1")} rule; ip -n ${ns("rack-1-host-1")} route show table all | grep br-ex`,
