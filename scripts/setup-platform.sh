@@ -46,7 +46,9 @@ fi
 if [ "$(id -u)" -ne 0 ]; then echo "setup-platform: need root (debootstrap, chroot)" >&2; exit 1; fi
 if ! command -v debootstrap >/dev/null 2>&1; then
   echo "setup-platform: installing debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 fi
 
 # Build next to the final place and move it in only when complete: an interrupted run leaves no

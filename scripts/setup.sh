@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(openvswitch-switch ovn-central ovn-host frr frr-pythontools iproute2 iputils-ping openssl procps user-mode-linux)
+# debootstrap: scripts/setup-platform.sh builds the second test platform's root with it.
+debs=(openvswitch-switch ovn-central ovn-host frr frr-pythontools iproute2 iputils-ping openssl procps user-mode-linux debootstrap)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
