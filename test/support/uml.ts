@@ -17,9 +17,11 @@
  * - The guest halts itself when the tests end; `timeoutMs` kills it (its process group, by PID), and
  *   so does the end of this process. The run directory is removed at exit.
  */
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { atExit, RUN_PREFIX } from "./netns.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -194,4 +196,35 @@ export async function runTestsInUml(opts: UmlTestOptions): Promise<UmlRun> {
   const codeFile = join(dir, "exit-code");
   const exitCode = existsSync(codeFile) ? Number(readFileSync(codeFile, "utf8").trim()) : undefined;
   return { exitCode, results, timedOut, console: text, consoleLog, wallMs: Date.now() - started };
+}
+
+/**
+ * Run `files` in one guest as subtests of `t` (names prefixed `<platform> ›` off bookworm), and fail
+ * on a timeout, an empty run or a non-zero exit, with the end of the guest's console.
+ */
+export async function runInGuest(
+  t: TestContext,
+  files: readonly string[],
+  timeoutMs: number,
+  platform: "bookworm" | "trixie",
+): Promise<void> {
+  const tag = platform === "bookworm" ? "uml" : `uml ${platform}`;
+  const run = await runTestsInUml({
+    files,
+    timeoutMs,
+    testTimeoutMs: 8 * 60_000,
+    env: { OVN_BGP_PLATFORM: platform },
+    onLine: (l) => process.stderr.write(`[${tag}] ${l}\n`),
+  });
+  const tail = () => run.console.split("\n").slice(-60).join("\n");
+  for (const r of run.results) {
+    if (r.suite && r.outcome !== "fail") continue;
+    const name = platform === "bookworm" ? r.name : `${platform} › ${r.name}`;
+    await t.test(name, { skip: r.outcome === "skip" ? (r.reason ?? true) : false }, () => {
+      if (r.outcome === "fail") throw new Error(`on ${platform}: ${r.error ?? "failed inside the guest"}`);
+    });
+  }
+  assert.ok(!run.timedOut, `the guest was killed after ${timeoutMs / 1000} s; its console ended:\n${tail()}`);
+  assert.ok(run.results.length > 0, `no test reported from inside the guest; its console ended:\n${tail()}`);
+  assert.equal(run.exitCode, 0, `the test run inside the guest failed; its console ended:\n${tail()}`);
 }
