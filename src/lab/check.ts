@@ -13,7 +13,6 @@
  *     the cr-lrp, subnet and tenant VM exposure.
  */
 
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -22,7 +21,7 @@ import { labRuleLayout } from "./agent.ts";
 import { applyManualExposure, BASELINE, type WorkloadPlacement } from "./manual-exposure.ts";
 import type { LabNames } from "./names.ts";
 import { TUNNEL } from "./names.ts";
-import { enterLabPlatform, ovsVersion } from "./platform.ts";
+import { enterLabPlatform, ovnVersion, ovsVersion } from "./platform.ts";
 import { ping, type SpineRoute, spineRoute, startListener, tcpBanner } from "./probes.ts";
 import { alive, poll, stopPids } from "./proc.ts";
 import { readState, StateRecorder } from "./state.ts";
@@ -41,16 +40,6 @@ export interface CheckResult {
 
 /** Thrown by an assertion whose path cannot carry packets for a reason the check has identified. */
 export class Limitation extends Error {}
-
-/** The OVN version the lab's daemons are (the platform's ovn-nbctl), e.g. "23.03.1". */
-function ovnVersion(): string | undefined {
-  try {
-    const out = execFileSync("ovn-nbctl", ["--version"], { encoding: "utf8", timeout: 5_000 });
-    return /(\d+\.\d+\.\d+)/.exec(out)?.[1];
-  } catch {
-    return undefined;
-  }
-}
 
 function ovnVersionText(): string {
   const v = ovnVersion();

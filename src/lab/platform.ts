@@ -110,12 +110,18 @@ export function agentPlatformConfig(p: Platform): string[] {
   return [`frr_command_prefix = ${words}`, `ovs_command_prefix = ${words}`];
 }
 
-/** The Open vSwitch version of the tools on the PATH (the platform's, once entered), e.g. "3.5.0". */
-export function ovsVersion(): string | undefined {
+/** `<tool> --version`'s first match of `pattern`, from the PATH (the platform's, once entered). */
+function toolVersion(tool: string, pattern: RegExp): string | undefined {
   try {
-    const out = execFileSync("ovs-vsctl", ["--version"], { encoding: "utf8", timeout: 5_000 });
-    return /\(Open vSwitch\) (\d+\.\d+\.\d+)/.exec(out)?.[1];
+    return pattern.exec(execFileSync(tool, ["--version"], { encoding: "utf8", timeout: 5_000 }))?.[1];
   } catch {
     return undefined;
   }
 }
+
+/** The lab's Open vSwitch version, e.g. "3.5.0". */
+export const ovsVersion = (): string | undefined =>
+  toolVersion("ovs-vsctl", /\(Open vSwitch\) (\d+\.\d+\.\d+)/);
+
+/** The lab's OVN version, e.g. "25.03.0". */
+export const ovnVersion = (): string | undefined => toolVersion("ovn-nbctl", /(\d+\.\d+\.\d+)/);
